@@ -1,0 +1,64 @@
+"""Test configuration shared by every test.
+
+The suite runs on an SQLite file database by default and on PostgreSQL when
+SKRANKE_TEST_DATABASE_URL is set (the same URL form as SKRANKE_DATABASE_URL; pytest-django
+creates and drops a `test_…` database next to the one named). This module is imported before
+Django's settings are read (pytest's ini names no settings module on purpose), so it can choose
+the database and a data folder of its own.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+_ROOT = Path(__file__).resolve().parent
+_TEST_DATA = _ROOT / "var" / "test"
+
+os.environ["SKRANKE_DATA_DIR"] = str(_TEST_DATA)
+os.environ.setdefault("SKRANKE_SECRET_KEY", "test-secret-key-that-is-long-enough-for-django-checks")
+if os.environ.get("SKRANKE_TEST_DATABASE_URL"):
+    os.environ["SKRANKE_DATABASE_URL"] = os.environ["SKRANKE_TEST_DATABASE_URL"]
+else:
+    os.environ.pop("SKRANKE_DATABASE_URL", None)
+os.environ["DJANGO_SETTINGS_MODULE"] = "skranke.settings"
+
+# Settings are read here, after the variables above; pytest-django sets Django up afterwards.
+from django.conf import settings as _settings  # noqa: E402
+
+_ = _settings.DATABASES
+
+
+def uses_postgresql() -> bool:
+    from django.conf import settings
+
+    return bool(settings.DATABASES["default"]["ENGINE"].endswith("postgresql"))
+
+
+def pytest_report_header() -> str:
+    from django.conf import settings
+
+    database = settings.DATABASES["default"]
+    return f"skranke database: {database['ENGINE'].rsplit('.', 1)[-1]} {database['NAME']}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Skip PostgreSQL-only tests, with the reason printed, when no PostgreSQL is given."""
+    if uses_postgresql():
+        return
+    skip = pytest.mark.skip(reason="needs PostgreSQL: set SKRANKE_TEST_DATABASE_URL")
+    for item in items:
+        if "postgres" in item.keywords:
+            item.add_marker(skip)
+
+
+@pytest.fixture(autouse=True)
+def _plain_static_files(settings: pytest.FixtureRequest) -> None:
+    # In-process tests render templates without collected static files; the real server
+    # (browser tests) collects them and uses the hashed, compressed storage.
+    settings.STORAGES = {  # type: ignore[attr-defined]
+        **settings.STORAGES,  # type: ignore[attr-defined]
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }

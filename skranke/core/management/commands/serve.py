@@ -1,0 +1,73 @@
+"""`skranke serve`: the production ASGI server (uvicorn)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+# Seconds a restart waits for open requests and live streams before closing them.
+GRACEFUL_SHUTDOWN_SECONDS = 5
+
+
+def uses_sqlite() -> bool:
+    return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+
+
+def run_server(host: str, port: int, workers: int, access_log: bool = True) -> None:
+    """Serve Skranke with uvicorn until interrupted; refuses several workers on SQLite."""
+    import uvicorn
+
+    if workers > 1 and uses_sqlite():
+        raise CommandError(
+            "SQLite serves one process only; use --workers 1, or PostgreSQL "
+            "(SKRANKE_DATABASE_URL) for more workers."
+        )
+    uvicorn.run(
+        "skranke.asgi:application",
+        host=host,
+        port=port,
+        workers=workers,
+        lifespan="off",
+        proxy_headers=True,
+        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+        access_log=access_log,
+    )
+
+
+class Command(BaseCommand):
+    help = "Serve Skranke over ASGI with uvicorn (the production server)."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+        parser.add_argument("--port", type=int, default=8000, help="Port to listen on.")
+        parser.add_argument(
+            "--workers", type=int, default=1, help="Server processes (PostgreSQL only if > 1)."
+        )
+        parser.add_argument(
+            "--no-collectstatic",
+            action="store_true",
+            help="Skip collecting static files (they were collected at deployment).",
+        )
+        parser.add_argument("--no-access-log", action="store_true", help="Log no request lines.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["workers"] < 1:
+            raise CommandError("--workers must be at least 1.")
+        if not 0 < options["port"] < 65536:
+            raise CommandError("--port must be between 1 and 65535.")
+        if options["workers"] > 1 and uses_sqlite():
+            raise CommandError(
+                "SQLite serves one process only; use --workers 1, or PostgreSQL "
+                "(SKRANKE_DATABASE_URL) for more workers."
+            )
+        if not options["no_collectstatic"]:
+            call_command("collectstatic", interactive=False, verbosity=0)
+        run_server(
+            options["host"],
+            options["port"],
+            options["workers"],
+            access_log=not options["no_access_log"],
+        )

@@ -1,0 +1,229 @@
+"""Admin for the municipality, centres with their hours and counters, teams and staff."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from skranke.lib.intervals import Interval, first_overlap
+from skranke.organisation.models import (
+    MIDNIGHT,
+    Counter,
+    Location,
+    Municipality,
+    OpeningException,
+    OpeningHours,
+    StaffProfile,
+    Team,
+)
+
+
+def _span(opens: Any, closes: Any) -> Interval[int]:
+    """Return an opening interval in minutes after midnight; closing at 00:00 is minute 1440."""
+    end = 24 * 60 if closes == MIDNIGHT else closes.hour * 60 + closes.minute
+    return Interval(opens.hour * 60 + opens.minute, end)
+
+
+def _live_forms(formset: forms.BaseInlineFormSet) -> list[forms.ModelForm]:
+    return [
+        form
+        for form in formset.forms
+        if form.cleaned_data and not form.cleaned_data.get("DELETE", False)
+    ]
+
+
+class WeeklyHoursFormSet(forms.BaseInlineFormSet):
+    """Refuses weekly intervals of the same kind that overlap on the same weekday."""
+
+    def clean(self) -> None:
+        super().clean()
+        groups: dict[tuple[str, int], list[Interval[int]]] = defaultdict(list)
+        for form in _live_forms(self):
+            data = form.cleaned_data
+            if data.get("opens") is None or data.get("closes") is None:
+                continue
+            groups[(data["kind"], data["weekday"])].append(_span(data["opens"], data["closes"]))
+        for (_kind, weekday), intervals in groups.items():
+            if first_overlap(intervals):
+                raise ValidationError(
+                    _("Opening intervals on %(weekday)s overlap; each time may belong to one only.")
+                    % {"weekday": OpeningHours(weekday=weekday).get_weekday_display()}
+                )
+
+
+class ExceptionFormSet(forms.BaseInlineFormSet):
+    """Refuses overlapping exception hours, and a closed day that also has hours."""
+
+    def clean(self) -> None:
+        super().clean()
+        groups: dict[tuple[str, Any], list[dict[str, Any]]] = defaultdict(list)
+        for form in _live_forms(self):
+            if form.cleaned_data.get("date"):
+                groups[(form.cleaned_data["kind"], form.cleaned_data["date"])].append(
+                    form.cleaned_data
+                )
+        for (_kind, date), rows in groups.items():
+            _check_exception_day(date, rows)
+
+
+def _check_exception_day(date: Any, rows: list[dict[str, Any]]) -> None:
+    """Raise ValidationError when one date's exception rows overlap or mix closed and open."""
+    if len(rows) > 1 and any(row.get("opens") is None for row in rows):
+        raise ValidationError(
+            _("%(date)s is both closed and open; remove one of the rows.")
+            % {"date": date.strftime("%d-%m-%Y")}
+        )
+    intervals = [_span(row["opens"], row["closes"]) for row in rows if row.get("opens") is not None and row.get("closes") is not None]
+    if first_overlap(intervals):
+        raise ValidationError(
+            _("Opening intervals on %(date)s overlap; each time may belong to one only.")
+            % {"date": date.strftime("%d-%m-%Y")}
+        )
+
+
+class OpeningHoursInline(admin.TabularInline):
+    model = OpeningHours
+    formset = WeeklyHoursFormSet
+    extra = 0
+    fields = ["kind", "weekday", "opens", "closes"]
+
+
+class OpeningExceptionInline(admin.TabularInline):
+    model = OpeningException
+    formset = ExceptionFormSet
+    extra = 0
+    fields = ["date", "kind", "opens", "closes", "reason"]
+
+
+class CounterInline(admin.TabularInline):
+    model = Counter
+    extra = 0
+    fields = ["number", "name", "active"]
+
+
+@admin.register(Municipality)
+class MunicipalityAdmin(admin.ModelAdmin):
+    list_display = ["name", "code"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # One installation serves one municipality; the database refuses a second one too.
+        return super().has_add_permission(request) and not Municipality.objects.exists()
+
+
+@admin.register(Location)
+class LocationAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "full_address", "phone", "counter_count", "active"]
+    list_filter = ["active"]
+    search_fields = ["name", "slug", "address", "city"]
+    prepopulated_fields = {"slug": ["name"]}
+    inlines = [OpeningHoursInline, OpeningExceptionInline, CounterInline]
+    fieldsets = [
+        (None, {"fields": ["name", "slug", "active", "sort_order"]}),
+        (_("Contact"), {"fields": ["address", "postal_code", "city", "phone", "email"]}),
+        (
+            _("Optional holidays"),
+            {
+                "description": _(
+                    "Public holidays are always closed. These days are working days; choose "
+                    "whether the centre opens."
+                ),
+                "fields": [
+                    "open_on_may_day",
+                    "open_on_constitution_day",
+                    "open_on_christmas_eve",
+                    "open_on_new_years_eve",
+                ],
+            },
+        ),
+    ]
+
+    @admin.display(description=_("address"))
+    def full_address(self, location: Location) -> str:
+        return location.full_address
+
+    @admin.display(description=_("counters"))
+    def counter_count(self, location: Location) -> int:
+        return location.counters.filter(active=True).count()
+
+
+class OpeningExceptionForm(forms.ModelForm):
+    """Checks one exception row against the other rows already saved for its date."""
+
+    class Meta:
+        model = OpeningException
+        fields = ["location", "date", "kind", "opens", "closes", "reason"]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        location, kind, date = data.get("location"), data.get("kind"), data.get("date")
+        if not (location and kind and date):
+            return data
+        others = OpeningException.objects.filter(location=location, kind=kind, date=date)
+        if self.instance.pk:
+            others = others.exclude(pk=self.instance.pk)
+        rows = [{"opens": row.opens, "closes": row.closes} for row in others]
+        _check_exception_day(date, [*rows, data])
+        return data
+
+
+@admin.register(OpeningException)
+class OpeningExceptionAdmin(admin.ModelAdmin):
+    form = OpeningExceptionForm
+    list_display = ["date", "location", "kind", "opens", "closes", "reason"]
+    list_filter = ["location", "kind"]
+    date_hierarchy = "date"
+    search_fields = ["reason"]
+
+
+@admin.register(Counter)
+class CounterAdmin(admin.ModelAdmin):
+    list_display = ["number", "name", "location", "active"]
+    list_filter = ["location", "active"]
+    search_fields = ["name"]
+
+
+@admin.register(Team)
+class TeamAdmin(admin.ModelAdmin):
+    list_display = ["name", "kind", "subject_area_names", "member_count"]
+    list_filter = ["kind"]
+    search_fields = ["name"]
+    filter_horizontal = ["subject_areas"]
+
+    @admin.display(description=_("subject areas"))
+    def subject_area_names(self, team: Team) -> str:
+        return ", ".join(area.name for area in team.subject_areas.all())
+
+    @admin.display(description=_("members"))
+    def member_count(self, team: Team) -> int:
+        return team.members.count()
+
+
+class StaffProfileInline(admin.StackedInline):
+    model = StaffProfile
+    can_delete = False
+    filter_horizontal = ["teams", "locations"]
+    verbose_name_plural = _("staff profile")
+
+
+User = get_user_model()
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class StaffUserAdmin(UserAdmin):
+    inlines = [StaffProfileInline]
+    list_display = ["username", "first_name", "last_name", "role", "is_active", "is_staff"]
+    list_filter = ["staff_profile__role", "staff_profile__teams", "is_active", "is_staff"]
+
+    @admin.display(description=_("role"), ordering="staff_profile__role")
+    def role(self, user: Any) -> str:
+        profile = getattr(user, "staff_profile", None)
+        return profile.get_role_display() if profile else "–"

@@ -1,0 +1,224 @@
+"""Django settings for Skranke, read from SKRANKE_* environment variables.
+
+Every variable and its default is listed in the README. A value that cannot be understood stops
+start-up with a one-line message naming the variable (see skranke.lib.env).
+"""
+
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+from typing import Any
+
+import dj_database_url
+from csp.constants import NONE, SELF
+from django.utils.translation import gettext_lazy as _
+
+from skranke.lib.env import (
+    BadSetting,
+    env_bool,
+    env_choice,
+    env_int,
+    env_list,
+    env_str,
+    env_time_zone,
+)
+
+PACKAGE_DIR = Path(__file__).resolve().parent
+
+# Everything the installation writes (SQLite database, generated secret key, collected static
+# files) lives under one data folder, ./var by default.
+DATA_DIR = Path(env_str("SKRANKE_DATA_DIR", str(Path.cwd() / "var"))).resolve()
+
+DEBUG = env_bool("SKRANKE_DEBUG", False)
+HTTPS = env_bool("SKRANKE_HTTPS", False)
+ALLOWED_HOSTS = env_list("SKRANKE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+CSRF_TRUSTED_ORIGINS = env_list("SKRANKE_CSRF_TRUSTED_ORIGINS", [])
+
+
+def _secret_key() -> str:
+    """Return SKRANKE_SECRET_KEY, or a key generated once and kept in the data folder."""
+    configured = env_str("SKRANKE_SECRET_KEY", "")
+    if configured:
+        if len(configured) < 32:
+            raise BadSetting("SKRANKE_SECRET_KEY is shorter than 32 characters")
+        return configured
+    key_file = DATA_DIR / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(50)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+SECRET_KEY = _secret_key()
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "whitenoise.runserver_nostatic",
+    "django.contrib.staticfiles",
+    "django_htmx",
+    "csp",
+    "ninja",
+    "skranke.core",
+    "skranke.organisation",
+    "skranke.catalogue",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
+]
+
+ROOT_URLCONF = "skranke.urls"
+ASGI_APPLICATION = "skranke.asgi.application"
+WSGI_APPLICATION = "skranke.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [PACKAGE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.template.context_processors.i18n",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+                "skranke.core.context_processors.installation",
+            ],
+        },
+    },
+]
+
+
+# Databases --------------------------------------------------------------------------------
+def _database(url: str, variable: str) -> dict[str, Any]:
+    """Return Django's database settings for a sqlite:// or postgres:// URL.
+
+    SQLite gets WAL, a busy timeout and IMMEDIATE transactions so writers queue instead of
+    failing; PostgreSQL gets psycopg's connection pool (DESIGN.md, Databases).
+    """
+    try:
+        config: dict[str, Any] = dict(dj_database_url.parse(url))
+    except (ValueError, KeyError) as error:
+        raise BadSetting(f"{variable}={url!r} is not a database URL ({error})") from None
+    engine = config.get("ENGINE", "")
+    if engine == "django.db.backends.sqlite3":
+        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        config["OPTIONS"] = {
+            "timeout": env_int("SKRANKE_SQLITE_TIMEOUT", 20, minimum=1),
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        # Tests need a file database (a second process, the real server, reads it too).
+        config["TEST"] = {"NAME": str(Path(config["NAME"]).with_name("test-skranke.sqlite3"))}
+    elif engine == "django.db.backends.postgresql":
+        # The pool replaces persistent connections; CONN_MAX_AGE must stay 0 with it.
+        config["CONN_MAX_AGE"] = 0
+        config["OPTIONS"] = {
+            "pool": {
+                "min_size": env_int("SKRANKE_DB_POOL_MIN", 2, minimum=0),
+                "max_size": env_int("SKRANKE_DB_POOL_MAX", 20, minimum=1),
+                "timeout": env_int("SKRANKE_DB_POOL_TIMEOUT", 10, minimum=1),
+            }
+        }
+    else:
+        raise BadSetting(f"{variable} must be a sqlite:// or postgres:// URL, not {url!r}")
+    return config
+
+
+DATABASE_URL = env_str("SKRANKE_DATABASE_URL", f"sqlite:///{DATA_DIR / 'skranke.sqlite3'}")
+DATABASES = {"default": _database(DATABASE_URL, "SKRANKE_DATABASE_URL")}
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Authentication -----------------------------------------------------------------------------
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+LOGIN_URL = "admin:login"
+
+# Languages and time -------------------------------------------------------------------------
+LANGUAGES = [("da", _("Danish")), ("en", _("English"))]
+LANGUAGE_CODE = env_choice("SKRANKE_LANGUAGE", "da", tuple(code for code, _name in LANGUAGES))
+LOCALE_PATHS = [PACKAGE_DIR / "locale"]
+USE_I18N = True
+# Times are stored in UTC and shown in the installation's zone; daylight saving is handled by
+# zoneinfo wherever a local day or hour is turned into instants (skranke.lib.localtime).
+USE_TZ = True
+TIME_ZONE = env_time_zone("SKRANKE_TIME_ZONE", "Europe/Copenhagen")
+LANGUAGE_COOKIE_NAME = "skranke_language"
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600
+
+# Static files -------------------------------------------------------------------------------
+STATIC_URL = "/static/"
+STATIC_ROOT = DATA_DIR / "static"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "django.contrib.staticfiles.storage.StaticFilesStorage"
+            if DEBUG
+            else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+        )
+    },
+}
+
+# Security -----------------------------------------------------------------------------------
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+X_FRAME_OPTIONS = "DENY"
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+# Behind HTTPS (SKRANKE_HTTPS=1) cookies are marked secure and browsers told to stay on HTTPS.
+SESSION_COOKIE_SECURE = HTTPS
+CSRF_COOKIE_SECURE = HTTPS
+LANGUAGE_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env_bool("SKRANKE_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = 31536000 if HTTPS else 0
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if HTTPS else None
+
+# A strict policy from the first page on: no inline scripts or styles anywhere.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
+
+# Logging: one line per record on stderr, which uvicorn and systemd collect.
+LOGGING: dict[str, Any] = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["stderr"], "level": env_str("SKRANKE_LOG_LEVEL", "INFO").upper()},
+}
