@@ -25,6 +25,8 @@ else:
     os.environ.pop("SKRANKE_DATABASE_URL", None)
 os.environ["DJANGO_SETTINGS_MODULE"] = "skranke.settings"
 
+(_TEST_DATA / "static").mkdir(parents=True, exist_ok=True)
+
 # Settings are read here, after the variables above; pytest-django sets Django up afterwards.
 from django.conf import settings as _settings  # noqa: E402
 

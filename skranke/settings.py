@@ -30,6 +30,17 @@ PACKAGE_DIR = Path(__file__).resolve().parent
 # files) lives under one data folder, ./var by default.
 DATA_DIR = Path(env_str("SKRANKE_DATA_DIR", str(Path.cwd() / "var"))).resolve()
 
+
+def _make_folder(folder: Path, variables: str) -> None:
+    """Create ``folder`` if needed; raises BadSetting naming ``variables`` when it cannot."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise BadSetting(
+            f"{variables}: cannot create the folder {str(folder)!r} ({error.strerror})"
+        ) from None
+
+
 DEBUG = env_bool("SKRANKE_DEBUG", False)
 HTTPS = env_bool("SKRANKE_HTTPS", False)
 ALLOWED_HOSTS = env_list("SKRANKE_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
@@ -46,10 +57,16 @@ def _secret_key() -> str:
     key_file = DATA_DIR / "secret_key"
     if key_file.exists():
         return key_file.read_text().strip()
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
+    _make_folder(DATA_DIR, "SKRANKE_DATA_DIR")
     key = secrets.token_urlsafe(50)
-    key_file.write_text(key)
-    key_file.chmod(0o600)
+    try:
+        key_file.write_text(key)
+        key_file.chmod(0o600)
+    except OSError as error:
+        raise BadSetting(
+            f"SKRANKE_DATA_DIR: cannot write {str(key_file)!r} ({error.strerror}); "
+            "make the folder writable or set SKRANKE_SECRET_KEY"
+        ) from None
     return key
 
 
@@ -120,7 +137,7 @@ def _database(url: str, variable: str) -> dict[str, Any]:
         raise BadSetting(f"{variable}={url!r} is not a database URL ({error})") from None
     engine = config.get("ENGINE", "")
     if engine == "django.db.backends.sqlite3":
-        Path(config["NAME"]).parent.mkdir(parents=True, exist_ok=True)
+        _make_folder(Path(config["NAME"]).parent, "SKRANKE_DATA_DIR or SKRANKE_DATABASE_URL")
         config["OPTIONS"] = {
             "timeout": env_int("SKRANKE_SQLITE_TIMEOUT", 20, minimum=1),
             "transaction_mode": "IMMEDIATE",
@@ -131,10 +148,14 @@ def _database(url: str, variable: str) -> dict[str, Any]:
     elif engine == "django.db.backends.postgresql":
         # The pool replaces persistent connections; CONN_MAX_AGE must stay 0 with it.
         config["CONN_MAX_AGE"] = 0
+        pool_min = env_int("SKRANKE_DB_POOL_MIN", 2, minimum=0)
         config["OPTIONS"] = {
             "pool": {
-                "min_size": env_int("SKRANKE_DB_POOL_MIN", 2, minimum=0),
-                "max_size": env_int("SKRANKE_DB_POOL_MAX", 20, minimum=1),
+                "min_size": pool_min,
+                # psycopg refuses a pool smaller than its minimum, but only at first connection.
+                "max_size": env_int(
+                    "SKRANKE_DB_POOL_MAX", max(20, pool_min), minimum=max(1, pool_min)
+                ),
                 "timeout": env_int("SKRANKE_DB_POOL_TIMEOUT", 10, minimum=1),
             }
         }
@@ -215,10 +236,15 @@ CONTENT_SECURITY_POLICY = {
 }
 
 # Logging: one line per record on stderr, which uvicorn and systemd collect.
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env_str("SKRANKE_LOG_LEVEL", "INFO")
+if LOG_LEVEL.upper() not in LOG_LEVELS:
+    # logging.config would otherwise fail later with a traceback that names no variable.
+    raise BadSetting(f"SKRANKE_LOG_LEVEL={LOG_LEVEL!r} is not one of: {', '.join(LOG_LEVELS)}")
 LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["stderr"], "level": env_str("SKRANKE_LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["stderr"], "level": LOG_LEVEL.upper()},
 }

@@ -51,7 +51,9 @@ class ServiceAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Service]:
-        return super().get_queryset(request).select_related("subject_area").prefetch_related("queues")
+        return (
+            super().get_queryset(request).select_related("subject_area").prefetch_related("queues")
+        )
 
     @admin.display(description=_("queues"))
     def queue_prefixes(self, service: Service) -> str:
@@ -67,7 +69,18 @@ class QueueForm(forms.ModelForm):
 
     class Meta:
         model = Queue
-        fields = "__all__"
+        fields = [
+            "location",
+            "prefix",
+            "name",
+            "name_en",
+            "kind",
+            "active",
+            "sort_order",
+            "services",
+            "daily_quota",
+            "cutoff_minutes",
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -82,9 +95,7 @@ class QueueForm(forms.ModelForm):
             taken = clash.services.filter(pk__in=[service.pk for service in services])
             raise ValidationError(
                 {
-                    "services": _(
-                        "%(services)s already belongs to queue %(queue)s at this centre."
-                    )
+                    "services": _("%(services)s already belongs to queue %(queue)s at this centre.")
                     % {
                         "services": ", ".join(service.name for service in taken),
                         "queue": clash.prefix,
@@ -111,7 +122,10 @@ class QueueAdmin(admin.ModelAdmin):
     search_fields = ["name", "name_en", "prefix"]
     filter_horizontal = ["services"]
     fieldsets = [
-        (None, {"fields": ["location", "prefix", "name", "name_en", "kind", "active", "sort_order"]}),
+        (
+            None,
+            {"fields": ["location", "prefix", "name", "name_en", "kind", "active", "sort_order"]},
+        ),
         (_("Services"), {"fields": ["services"]}),
         (_("Limits"), {"fields": ["daily_quota", "cutoff_minutes"]}),
     ]

@@ -45,7 +45,9 @@ def env_bool(name: str, default: bool, environ: Mapping[str, str] | None = None)
         return True
     if lowered in _FALSE:
         return False
-    raise BadSetting(f"{name}={value!r} is not a yes/no value; use 1/0, true/false, yes/no or on/off")
+    raise BadSetting(
+        f"{name}={value!r} is not a yes/no value; use 1/0, true/false, yes/no or on/off"
+    )
 
 
 def env_int(
@@ -97,5 +99,7 @@ def env_time_zone(name: str, default: str, environ: Mapping[str, str] | None = N
     try:
         ZoneInfo(value)
     except (ZoneInfoNotFoundError, ValueError):
-        raise BadSetting(f"{name}={value!r} is not a known time zone (e.g. Europe/Copenhagen)") from None
+        raise BadSetting(
+            f"{name}={value!r} is not a known time zone (e.g. Europe/Copenhagen)"
+        ) from None
     return value

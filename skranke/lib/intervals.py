@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from itertools import pairwise
 from typing import Generic, Protocol, Self, TypeVar
 
 
@@ -34,7 +35,7 @@ class Interval(Generic[T]):
 def first_overlap(intervals: Iterable[Interval[T]]) -> tuple[Interval[T], Interval[T]] | None:
     """Return the first pair of overlapping intervals in start order, or None."""
     ordered: Sequence[Interval[T]] = sorted(intervals)
-    for earlier, later in zip(ordered, ordered[1:], strict=False):
+    for earlier, later in pairwise(ordered):
         if earlier.overlaps(later):
             return earlier, later
     return None

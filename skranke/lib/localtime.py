@@ -28,15 +28,18 @@ def wall_clock_instant(day: dt.date, clock: dt.time) -> dt.datetime:
 
     A wall-clock time that does not exist (inside the spring-forward gap) is moved forward by the
     gap, as clocks do; an ambiguous one (the autumn repeat) is taken at its first occurrence.
+    The instant carries the local UTC offset of that moment as a fixed offset, not the zone.
     """
     zone = local_zone()
-    naive = dt.datetime.combine(day, clock)
-    aware = naive.replace(tzinfo=zone, fold=0)
-    # Round-tripping through UTC reveals a non-existent local time: it comes back different.
-    round_trip = aware.astimezone(dt.UTC).astimezone(zone)
-    if round_trip.replace(tzinfo=None) != naive:
-        return naive.replace(tzinfo=zone, fold=1).astimezone(dt.UTC).astimezone(zone)
-    return aware
+    # With fold=0 a time in the gap takes the offset from before the change, which lands it
+    # the length of the gap later; an ambiguous time takes its first occurrence.
+    utc = dt.datetime.combine(day, clock).replace(tzinfo=zone, fold=0).astimezone(dt.UTC)
+    # Aware datetimes that share one tzinfo object are compared and subtracted by wall clock,
+    # ignoring daylight saving (2026-03-29 00:00 to 2026-03-30 00:00 would be 24 hours, not 23).
+    # A fixed offset keeps the local reading while making comparison and arithmetic exact.
+    offset = utc.astimezone(zone).utcoffset()
+    assert offset is not None
+    return utc.astimezone(dt.timezone(offset))
 
 
 def start_of_local_day(day: dt.date) -> dt.datetime:

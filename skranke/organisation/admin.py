@@ -81,7 +81,11 @@ def _check_exception_day(date: Any, rows: list[dict[str, Any]]) -> None:
             _("%(date)s is both closed and open; remove one of the rows.")
             % {"date": date.strftime("%d-%m-%Y")}
         )
-    intervals = [_span(row["opens"], row["closes"]) for row in rows if row.get("opens") is not None and row.get("closes") is not None]
+    intervals = [
+        _span(row["opens"], row["closes"])
+        for row in rows
+        if row.get("opens") is not None and row.get("closes") is not None
+    ]
     if first_overlap(intervals):
         raise ValidationError(
             _("Opening intervals on %(date)s overlap; each time may belong to one only.")

@@ -201,7 +201,7 @@ class OpeningException(models.Model):
 
     def __str__(self) -> str:
         if self.is_closed:
-            return f"{self.date:%Y-%m-%d} {_('closed')}"
+            return "{} {}".format(f"{self.date:%Y-%m-%d}", _("closed"))
         assert self.opens is not None and self.closes is not None
         return f"{self.date:%Y-%m-%d} {self.opens:%H:%M}–{self.closes:%H:%M}"
 
@@ -288,7 +288,9 @@ class StaffProfile(models.Model):
     role = models.CharField(
         _("role"), max_length=20, choices=Role.choices, default=Role.COUNTER_STAFF
     )
-    teams = models.ManyToManyField(Team, blank=True, related_name="members", verbose_name=_("teams"))
+    teams = models.ManyToManyField(
+        Team, blank=True, related_name="members", verbose_name=_("teams")
+    )
     locations = models.ManyToManyField(
         Location,
         blank=True,

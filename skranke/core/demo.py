@@ -1,0 +1,273 @@
+"""Loads the demo municipality: two centres, their hours, catalogue, queues, teams and users.
+
+Loading is idempotent: rows are found by their natural keys and brought back to the demo's
+values, so running `skranke demo` twice changes nothing. Demo users keep a password that
+someone changed after the first run.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.db import transaction
+
+from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
+from skranke.core.demo_data import SERVICES, SUBJECT_AREAS
+from skranke.organisation.models import (
+    Counter,
+    HoursKind,
+    Location,
+    Municipality,
+    OpeningHours,
+    Role,
+    StaffProfile,
+    Team,
+    TeamKind,
+)
+
+DEMO_PASSWORD = "skranke-demo"  # noqa: S105 - printed for the demo's visitors on purpose
+
+MON, TUE, WED, THU, FRI, SAT = range(6)
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    role: Role
+    teams: tuple[str, ...]
+
+
+DEMO_USERS = [
+    DemoUser("medarbejder", "Mette", "Jensen", Role.COUNTER_STAFF, ("Team Borgerservice",)),
+    DemoUser("teamleder", "Lars", "Nielsen", Role.TEAM_LEAD, ("Team Pas og kørekort",)),
+    DemoUser("leder", "Birthe", "Andersen", Role.MANAGER, ()),
+    DemoUser("admin", "Anne", "Holm", Role.ADMINISTRATOR, ()),
+]
+
+
+def _clock(text: str) -> dt.time:
+    return dt.time.fromisoformat(text)
+
+
+# Weekly hours per centre and kind: (weekday, opens, closes).
+TOWN_HALL_HOURS = {
+    HoursKind.ATTENDANCE: [
+        (MON, "10:00", "17:00"),
+        (TUE, "10:00", "15:00"),
+        (WED, "10:00", "15:00"),
+        (THU, "10:00", "18:00"),
+        (FRI, "10:00", "13:00"),
+    ],
+    HoursKind.TELEPHONE: [
+        (MON, "09:00", "14:30"),
+        (TUE, "09:00", "14:30"),
+        (WED, "09:00", "14:30"),
+        (THU, "09:00", "17:30"),
+        (FRI, "09:00", "13:30"),
+    ],
+}
+LIBRARY_HOURS = {
+    HoursKind.ATTENDANCE: [
+        (TUE, "12:00", "17:00"),
+        (THU, "12:00", "17:00"),
+        (SAT, "10:00", "13:00"),
+    ],
+    HoursKind.TELEPHONE: [],
+}
+
+
+@transaction.atomic
+def load_demo() -> None:
+    """Create or refresh every demo row in one transaction."""
+    Municipality.objects.update_or_create(
+        singleton=True, defaults={"name": "Demo Kommune", "code": "999"}
+    )
+    areas = _load_catalogue()
+    town_hall = _location(
+        "raadhuset",
+        "Borgerservice Rådhuset",
+        address="Torvet 1",
+        phone="70 10 20 30",
+        hours=TOWN_HALL_HOURS,
+        counters=7,
+        sort_order=1,
+    )
+    library = _location(
+        "biblioteket",
+        "Borgerservice Biblioteket",
+        address="Biblioteksvej 4",
+        phone="70 10 20 30",
+        hours=LIBRARY_HOURS,
+        counters=3,
+        sort_order=2,
+    )
+    _queue(
+        town_hall,
+        "P",
+        "Pas og kørekort",
+        "Passports and driving licences",
+        areas=["pas", "koerekort"],
+        quota=150,
+        cutoff=15,
+    )
+    _queue(
+        town_hall,
+        "B",
+        "Borgerservice",
+        "Citizen service",
+        areas=["sygesikring", "folkeregister", "mitid", "digital-post", "valg", "information"],
+        cutoff=10,
+    )
+    _queue(
+        town_hall,
+        "Y",
+        "Ydelser, skat og opkrævning",
+        "Benefits, tax and payments",
+        areas=["skat", "pension", "boligstoette", "opkraevning"],
+        cutoff=10,
+    )
+    _queue(town_hall, "BO", "Back office", "Back office", areas=[], kind=QueueKind.BACK)
+    _queue(
+        library,
+        "A",
+        "Borgerservice",
+        "Citizen service",
+        areas=[slug for slug in areas if slug != "vielser"],
+        quota=60,
+        cutoff=10,
+    )
+    _teams(areas)
+    _users(town_hall)
+
+
+def _load_catalogue() -> dict[str, SubjectArea]:
+    areas = {}
+    for order, area in enumerate(SUBJECT_AREAS, start=1):
+        areas[area["slug"]], _created = SubjectArea.objects.update_or_create(
+            slug=area["slug"],
+            defaults={"name": area["name"], "name_en": area["name_en"], "sort_order": order},
+        )
+    for order, service in enumerate(SERVICES, start=1):
+        Service.objects.update_or_create(
+            slug=service["slug"],
+            defaults={
+                "subject_area": areas[service["area"]],
+                "name": service["name"],
+                "name_en": service["name_en"],
+                "typical_duration": service["minutes"],
+                "bookable": service.get("bookable", False),
+                "walk_in": service.get("walk_in", True),
+                "what_to_bring": service.get("bring", ""),
+                "what_to_bring_en": service.get("bring_en", ""),
+                "sort_order": order,
+            },
+        )
+    return areas
+
+
+def _location(
+    slug: str,
+    name: str,
+    *,
+    address: str,
+    phone: str,
+    hours: dict[HoursKind, list[tuple[int, str, str]]],
+    counters: int,
+    sort_order: int,
+) -> Location:
+    location, _created = Location.objects.update_or_create(
+        slug=slug,
+        defaults={
+            "name": name,
+            "address": address,
+            "postal_code": "9999",
+            "city": "Demoby",
+            "phone": phone,
+            "sort_order": sort_order,
+        },
+    )
+    location.opening_hours.all().delete()
+    OpeningHours.objects.bulk_create(
+        OpeningHours(
+            location=location, kind=kind, weekday=day, opens=_clock(opens), closes=_clock(closes)
+        )
+        for kind, rows in hours.items()
+        for day, opens, closes in rows
+    )
+    for number in range(1, counters + 1):
+        Counter.objects.update_or_create(
+            location=location, number=number, defaults={"name": "", "active": True}
+        )
+    return location
+
+
+def _queue(
+    location: Location,
+    prefix: str,
+    name: str,
+    name_en: str,
+    *,
+    areas: list[str],
+    quota: int | None = None,
+    cutoff: int = 0,
+    kind: QueueKind = QueueKind.FRONT,
+) -> Queue:
+    queue, _created = Queue.objects.update_or_create(
+        location=location,
+        prefix=prefix,
+        defaults={
+            "name": name,
+            "name_en": name_en,
+            "kind": kind,
+            "daily_quota": quota,
+            "cutoff_minutes": cutoff,
+        },
+    )
+    queue.services.set(Service.objects.filter(subject_area__slug__in=areas, walk_in=True))
+    return queue
+
+
+TEAMS = {
+    "Team Pas og kørekort": (TeamKind.FRONT, ["pas", "koerekort"]),
+    "Team Borgerservice": (
+        TeamKind.FRONT,
+        ["sygesikring", "folkeregister", "mitid", "digital-post", "valg", "information"],
+    ),
+    "Team Ydelser": (TeamKind.BACK, ["skat", "pension", "boligstoette", "opkraevning"]),
+    "Team Vielser": (TeamKind.BACK, ["vielser"]),
+}
+
+
+def _teams(areas: dict[str, SubjectArea]) -> None:
+    for name, (kind, slugs) in TEAMS.items():
+        team, _created = Team.objects.update_or_create(name=name, defaults={"kind": kind})
+        team.subject_areas.set([areas[slug] for slug in slugs])
+
+
+def _users(home: Location) -> None:
+    User = get_user_model()
+    read_only = Permission.objects.filter(
+        content_type__app_label__in=["organisation", "catalogue"], codename__startswith="view_"
+    )
+    for demo in DEMO_USERS:
+        user, created = User.objects.get_or_create(
+            username=demo.username,
+            defaults={"first_name": demo.first_name, "last_name": demo.last_name},
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+        user.is_staff = True
+        user.is_superuser = demo.role == Role.ADMINISTRATOR
+        user.save()
+        if not user.is_superuser:
+            user.user_permissions.set(read_only)
+        profile, _created = StaffProfile.objects.update_or_create(
+            user=user, defaults={"role": demo.role}
+        )
+        profile.teams.set(Team.objects.filter(name__in=demo.teams))
+        profile.locations.set([home] if demo.role == Role.COUNTER_STAFF else [])

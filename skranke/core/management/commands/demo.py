@@ -1,0 +1,57 @@
+"""`skranke demo`: prepare a demo municipality on SQLite and serve it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.conf import settings
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from skranke.core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from skranke.core.management.commands.serve import run_server, uses_sqlite
+
+
+class Command(BaseCommand):
+    help = "Create (or reuse) the demo database, load a demo municipality and serve it."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--host", default="127.0.0.1", help="Address to listen on.")
+        parser.add_argument("--port", type=int, default=8000, help="Port to listen on.")
+        parser.add_argument(
+            "--no-serve", action="store_true", help="Prepare the database, then stop."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if not uses_sqlite():
+            raise CommandError(
+                "The demo runs on the embedded SQLite database only; unset SKRANKE_DATABASE_URL "
+                "so demo data never reaches a production database."
+            )
+        if not 0 < options["port"] < 65536:
+            raise CommandError("--port must be between 1 and 65535.")
+        self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}")
+        call_command("migrate", interactive=False, verbosity=0)
+        load_demo()
+        call_command("collectstatic", interactive=False, verbosity=0)
+        self.stdout.write(self.style.SUCCESS("Demo municipality ready."))
+        base = f"http://{options['host']}:{options['port']}"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "",
+                    f"  Start page        {base}/",
+                    f"  Administration    {base}/admin/",
+                    f"  API documentation {base}/api/v1/docs",
+                    "",
+                    f"  Demo logins (password '{DEMO_PASSWORD}' for all):",
+                    *(f"    {user.username:<12} {user.role.label}" for user in DEMO_USERS),
+                    "",
+                ]
+            )
+        )
+        if options["no_serve"]:
+            return
+        self.stdout.write(f"Serving on {base}/ — press Ctrl+C to stop.")
+        self.stdout.flush()
+        run_server(options["host"], options["port"], workers=1)
