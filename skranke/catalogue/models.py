@@ -151,8 +151,16 @@ class Queue(BilingualName):
         verbose_name_plural = _("queues")
         ordering = ["location", "sort_order", "prefix"]
         constraints = [
-            models.UniqueConstraint(fields=["location", "prefix"], name="queue_prefix_unique"),
-            models.UniqueConstraint(fields=["location", "name"], name="queue_name_unique"),
+            models.UniqueConstraint(
+                fields=["location", "prefix"],
+                name="queue_prefix_unique",
+                violation_error_message=_("This centre already has a queue with this prefix."),
+            ),
+            models.UniqueConstraint(
+                fields=["location", "name"],
+                name="queue_name_unique",
+                violation_error_message=_("This centre already has a queue with this name."),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"0", "false", "no", "off", ""}
+_FALSE = {"0", "false", "no", "off"}
 
 
 class BadSetting(ImproperlyConfigured):
@@ -33,12 +33,12 @@ def env_str(name: str, default: str, environ: Mapping[str, str] | None = None) -
 
 
 def env_bool(name: str, default: bool, environ: Mapping[str, str] | None = None) -> bool:
-    """Return the variable as a boolean (1/0, true/false, yes/no, on/off).
+    """Return the variable as a boolean (1/0, true/false, yes/no, on/off); empty means unset.
 
     Raises BadSetting for any other value.
     """
     value = _raw(name, environ)
-    if value is None:
+    if not value:
         return default
     lowered = value.lower()
     if lowered in _TRUE:

@@ -76,7 +76,13 @@ class ExceptionFormSet(forms.BaseInlineFormSet):
 
 def _check_exception_day(date: Any, rows: list[dict[str, Any]]) -> None:
     """Raise ValidationError when one date's exception rows overlap or mix closed and open."""
-    if len(rows) > 1 and any(row.get("opens") is None for row in rows):
+    closed_rows = [row for row in rows if row.get("opens") is None]
+    if len(closed_rows) > 1:
+        raise ValidationError(
+            _("%(date)s is closed more than once; keep one row.")
+            % {"date": date.strftime("%d-%m-%Y")}
+        )
+    if len(rows) > 1 and closed_rows:
         raise ValidationError(
             _("%(date)s is both closed and open; remove one of the rows.")
             % {"date": date.strftime("%d-%m-%Y")}

@@ -211,8 +211,11 @@ class OpeningException(models.Model):
 
     def clean(self) -> None:
         if (self.opens is None) != (self.closes is None):
+            # Tied to the missing field, so the database constraint on the same fields is not
+            # also reported under its internal name.
+            missing = "closes" if self.closes is None else "opens"
             raise ValidationError(
-                _("Give both opening and closing time, or neither for a closed day.")
+                {missing: _("Give both opening and closing time, or neither for a closed day.")}
             )
         validate_opening_times(self.opens, self.closes)
 
@@ -234,7 +237,11 @@ class Counter(models.Model):
         verbose_name_plural = _("counters")
         ordering = ["location", "number"]
         constraints = [
-            models.UniqueConstraint(fields=["location", "number"], name="counter_number_unique"),
+            models.UniqueConstraint(
+                fields=["location", "number"],
+                name="counter_number_unique",
+                violation_error_message=_("This centre already has a counter with this number."),
+            ),
         ]
 
     def __str__(self) -> str:
