@@ -86,6 +86,10 @@ INSTALLED_APPS = [
     "skranke.core",
     "skranke.organisation",
     "skranke.catalogue",
+    "skranke.access",
+    "skranke.jobs",
+    "skranke.messaging",
+    "skranke.audit",
 ]
 
 MIDDLEWARE = [
