@@ -25,8 +25,18 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
 
     from django.core.management import execute_from_command_line
+    from django.db import DatabaseError
 
-    execute_from_command_line(arguments)
+    try:
+        execute_from_command_line(arguments)
+    except DatabaseError as error:
+        # Typically a database that was never migrated, or one that cannot be reached.
+        first_line = str(error).strip().splitlines()[0] if str(error).strip() else repr(error)
+        sys.stderr.write(
+            f"skranke: database error: {first_line} (is the database reachable, and has "
+            "`skranke migrate` been run?)\n"
+        )
+        raise SystemExit(1) from None
 
 
 if __name__ == "__main__":

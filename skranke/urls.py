@@ -10,5 +10,6 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("devices/", include("skranke.access.urls")),
     path("api/v1/", api.urls),
 ]

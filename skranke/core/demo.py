@@ -14,6 +14,8 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
 
+from skranke.access.models import ApiToken, DeviceAccount, DevicePurpose
+from skranke.access.services import create_api_token, new_pairing_token, revoke_api_token
 from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
 from skranke.core.demo_data import SERVICES, SUBJECT_AREAS
 from skranke.organisation.models import (
@@ -81,9 +83,17 @@ LIBRARY_HOURS = {
 }
 
 
+@dataclass(frozen=True)
+class DemoAccess:
+    """Secrets made by a demo run, printed once: device pairing paths and the manager's token."""
+
+    pairing_paths: list[tuple[DeviceAccount, str]]
+    manager_token: str
+
+
 @transaction.atomic
-def load_demo() -> None:
-    """Create or refresh every demo row in one transaction."""
+def load_demo() -> DemoAccess:
+    """Create or refresh every demo row in one transaction; returns the new secrets."""
     Municipality.objects.update_or_create(
         singleton=True, defaults={"name": "Demo Kommune", "code": "999"}
     )
@@ -143,6 +153,36 @@ def load_demo() -> None:
     )
     _teams(areas)
     _users(town_hall)
+    pairing_paths = [
+        (device, f"/devices/pair/{new_pairing_token(device)}/")
+        for location in (town_hall, library)
+        for device in _devices(location)
+    ]
+    return DemoAccess(pairing_paths, _manager_token())
+
+
+def _devices(location: Location) -> list[DeviceAccount]:
+    first_counter = location.counters.order_by("number").first()
+    devices = []
+    for purpose, name, counter in [
+        (DevicePurpose.KIOSK, "Kiosk ved indgangen", None),
+        (DevicePurpose.DISPLAY, "Skærm i venteområdet", None),
+        (DevicePurpose.COUNTER_SCREEN, "Skærm ved skranke 1", first_counter),
+    ]:
+        device, _created = DeviceAccount.objects.update_or_create(
+            location=location, name=name, defaults={"purpose": purpose, "counter": counter}
+        )
+        devices.append(device)
+    return devices
+
+
+def _manager_token() -> str:
+    """Return a fresh demo token for the manager; the previous demo token is revoked."""
+    manager = get_user_model().objects.get(username="leder")
+    for token in ApiToken.objects.filter(user=manager, name="Demo", revoked_at__isnull=True):
+        revoke_api_token(token)
+    _token, secret = create_api_token(manager, "Demo")
+    return secret
 
 
 def _load_catalogue() -> dict[str, SubjectArea]:

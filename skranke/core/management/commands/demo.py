@@ -32,7 +32,7 @@ class Command(BaseCommand):
             raise CommandError("--port must be between 1 and 65535.")
         self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}")
         call_command("migrate", interactive=False, verbosity=0)
-        load_demo()
+        access = load_demo()
         call_command("collectstatic", interactive=False, verbosity=0)
         self.stdout.write(self.style.SUCCESS("Demo municipality ready."))
         base = f"http://{options['host']}:{options['port']}"
@@ -46,6 +46,16 @@ class Command(BaseCommand):
                     "",
                     f"  Demo logins (password '{DEMO_PASSWORD}' for all):",
                     *(f"    {user.username:<12} {user.role.label}" for user in DEMO_USERS),
+                    "",
+                    "  Device pairing links (open one on the kiosk, screen or counter tablet):",
+                    *(
+                        f"    {device.location.name} · {device.get_purpose_display()}: "
+                        f"{base}{path}"
+                        for device, path in access.pairing_paths
+                    ),
+                    "",
+                    "  API token for the manager 'leder' (new on every run):",
+                    f"    curl -H 'Authorization: Bearer {access.manager_token}' {base}/api/v1/me",
                     "",
                 ]
             )

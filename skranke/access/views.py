@@ -1,0 +1,43 @@
+"""Pairing a kiosk or screen: the device opens its one-time link and is signed in."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods, require_safe
+
+from skranke.access.middleware import DEVICE_COOKIE
+from skranke.access.services import device_for_pairing_token, pair_device
+
+# A paired device stays signed in until it is revoked; the cookie only needs to outlive it.
+DEVICE_COOKIE_MAX_AGE = 5 * 365 * 24 * 3600
+
+
+@require_http_methods(["GET", "POST"])
+def pair(request: HttpRequest, token: str) -> HttpResponse:
+    """GET asks for confirmation (link previews must not use the link up); POST pairs."""
+    if request.method == "GET":
+        device = device_for_pairing_token(token)
+        status = 200 if device else 404
+        return render(request, "access/pair.html", {"device": device}, status=status)
+    paired = pair_device(token)
+    if paired is None:
+        return render(request, "access/pair.html", {"device": None}, status=404)
+    device, credential = paired
+    response = redirect("access:this-device")
+    response.set_cookie(
+        DEVICE_COOKIE,
+        credential,
+        max_age=DEVICE_COOKIE_MAX_AGE,
+        httponly=True,
+        secure=settings.HTTPS,
+        samesite="Lax",
+    )
+    return response
+
+
+@require_safe
+def this_device(request: HttpRequest) -> HttpResponse:
+    """Tell whoever looks at a device what it is signed in as."""
+    return render(request, "access/this_device.html", {"device": getattr(request, "device", None)})

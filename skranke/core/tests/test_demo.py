@@ -1,0 +1,102 @@
+"""The demo municipality: complete, and safe to load twice."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.contrib.auth.models import User
+from django.core.management import CommandError, call_command
+
+from conftest import uses_postgresql
+from skranke.access.models import ApiToken, DeviceAccount
+from skranke.access.services import user_for_api_token
+from skranke.catalogue.models import Queue, Service, SubjectArea
+from skranke.core.demo import load_demo
+from skranke.organisation.models import (
+    Counter,
+    HoursKind,
+    Location,
+    Municipality,
+    OpeningHours,
+    Role,
+    StaffProfile,
+    Team,
+    TeamKind,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def _counts() -> dict[str, int]:
+    return {
+        "locations": Location.objects.count(),
+        "areas": SubjectArea.objects.count(),
+        "services": Service.objects.count(),
+        "queues": Queue.objects.count(),
+        "counters": Counter.objects.count(),
+        "hours": OpeningHours.objects.count(),
+        "teams": Team.objects.count(),
+        "users": User.objects.count(),
+        "devices": DeviceAccount.objects.count(),
+        "active tokens": ApiToken.objects.filter(revoked_at__isnull=True).count(),
+    }
+
+
+def test_demo_has_what_the_issue_asks_for() -> None:
+    access = load_demo()
+    assert Municipality.objects.get().code == "999"
+    assert Location.objects.count() == 2
+    assert SubjectArea.objects.count() >= 12
+    assert Service.objects.count() >= 25
+    assert Counter.objects.count() == 10
+    assert Queue.objects.exclude(prefix="").count() >= 4
+    assert {team.kind for team in Team.objects.all()} == {TeamKind.FRONT, TeamKind.BACK}
+    assert {profile.role for profile in StaffProfile.objects.all()} == set(Role)
+    for location in Location.objects.all():
+        assert location.opening_hours.filter(kind=HoursKind.ATTENDANCE).exists()
+        assert {device.purpose for device in location.devices.all()} == {
+            "kiosk",
+            "display",
+            "counter_screen",
+        }
+    assert len(access.pairing_paths) == 6
+    manager = user_for_api_token(access.manager_token)
+    assert manager is not None and manager.username == "leder"
+
+
+def test_loading_twice_changes_nothing_but_the_fresh_secrets() -> None:
+    load_demo()
+    first = _counts()
+    admin = User.objects.get(username="admin")
+    admin.set_password("changed-by-the-administrator")
+    admin.save()
+    load_demo()
+    assert _counts() == first
+    assert first["active tokens"] == 1
+    admin.refresh_from_db()
+    assert admin.check_password("changed-by-the-administrator")
+
+
+@pytest.mark.skipif("uses_postgresql()", reason="the demo command runs on SQLite only")
+def test_demo_command_prepares_and_prints_logins_and_links() -> None:
+    output = io.StringIO()
+    call_command("demo", "--no-serve", stdout=output)
+    call_command("demo", "--no-serve", stdout=io.StringIO())
+    text = output.getvalue()
+    assert "http://127.0.0.1:8000/admin/" in text
+    assert "skranke-demo" in text
+    assert text.count("/devices/pair/") == 6
+    assert Location.objects.count() == 2
+
+
+def test_demo_command_refuses_a_bad_port() -> None:
+    with pytest.raises(CommandError):
+        call_command("demo", "--no-serve", "--port", "0")
+
+
+@pytest.mark.skipif("not uses_postgresql()", reason="checks the refusal on PostgreSQL")
+def test_demo_command_refuses_postgresql() -> None:
+    with pytest.raises(CommandError, match="SQLite"):
+        call_command("demo", "--no-serve")
+    assert not Location.objects.exists()
