@@ -6,21 +6,37 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
+from ninja.errors import Throttled
 
 from skranke.access.api import router as device_router
 from skranke.access.api import staff_router
 from skranke.access.permissions import NotSignedIn
+from skranke.access.ratelimit import AnonymousRateThrottle, too_many_requests_detail
 from skranke.organisation.api import router as organisation_router
+from skranke.queue.api import router as queue_router
+from skranke.queue.errors import IssueRefused, QueueError
 
 api = NinjaAPI(
     title="Skranke API",
     version="1",
     description="Queues, appointments and contacts for a Danish citizen service centre.",
     urls_namespace="api",
+    # Every endpoint is limited for anonymous callers (per device or client address), so a new
+    # public endpoint is protected without remembering to; staff requests are not counted.
+    throttle=[AnonymousRateThrottle()],
 )
 api.add_router("/locations", organisation_router)
 api.add_router("/devices", device_router)
 api.add_router("/me", staff_router)
+api.add_router("", queue_router)
+
+
+@api.exception_handler(QueueError)
+def refused(request: HttpRequest, error: QueueError) -> HttpResponse:
+    body: dict[str, object] = {"detail": error.message, "code": error.code}
+    if isinstance(error, IssueRefused) and error.next_opening is not None:
+        body["next_opening"] = error.next_opening
+    return api.create_response(request, body, status=409)
 
 
 @api.exception_handler(NotSignedIn)
@@ -32,3 +48,10 @@ def not_signed_in(request: HttpRequest, error: NotSignedIn) -> HttpResponse:
 def permission_denied(request: HttpRequest, error: PermissionDenied) -> HttpResponse:
     detail = str(error) or _("You do not have access to this.")
     return api.create_response(request, {"detail": detail}, status=403)
+
+
+@api.exception_handler(Throttled)
+def too_many_requests(request: HttpRequest, error: Throttled) -> HttpResponse:
+    # ninja adds the Retry-After header from the throttle's wait() after this.
+    detail = too_many_requests_detail(error.wait)
+    return api.create_response(request, {"detail": detail}, status=429)

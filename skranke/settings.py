@@ -6,6 +6,8 @@ start-up with a one-line message naming the variable (see skranke.lib.env).
 
 from __future__ import annotations
 
+import datetime as dt
+import ipaddress
 import secrets
 from pathlib import Path
 from typing import Any
@@ -83,6 +85,8 @@ INSTALLED_APPS = [
     "django_htmx",
     "csp",
     "ninja",
+    "axes",
+    "auditlog",
     "skranke.core",
     "skranke.organisation",
     "skranke.catalogue",
@@ -90,6 +94,7 @@ INSTALLED_APPS = [
     "skranke.jobs",
     "skranke.messaging",
     "skranke.audit",
+    "skranke.queue",
 ]
 
 MIDDLEWARE = [
@@ -101,10 +106,13 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "skranke.access.middleware.DeviceMiddleware",
+    "skranke.audit.middleware.audit_middleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Last, so it sees the sign-in failures of every view and answers with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "skranke.urls"
@@ -181,6 +189,13 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "admin:login"
+# django-axes first: it refuses a locked-out sign-in before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+# Recalls needed before a called citizen may be marked as not showing up.
+SKRANKE_NO_SHOW_AFTER_RECALLS = env_int("SKRANKE_NO_SHOW_AFTER_RECALLS", 1, minimum=0, maximum=10)
 # How long a device pairing link works after an administrator creates it.
 SKRANKE_DEVICE_PAIRING_HOURS = env_int("SKRANKE_DEVICE_PAIRING_HOURS", 24, minimum=1, maximum=720)
 
@@ -256,6 +271,75 @@ LOGGING: dict[str, Any] = {
     "root": {"handlers": ["stderr"], "level": LOG_LEVEL.upper()},
 }
 
+# Audit, login lockout, sessions and rate limits ---------------------------------------------
+# Staff changes are logged by django-auditlog (models registered in skranke.audit.registry);
+# skranke.audit.middleware tells it who made the request. Fixtures loaded with loaddata are not
+# staff actions, and a foreign key is logged by name ("Borgerservice Nord", not "3"), which
+# still reads right after the centre is deleted.
+AUDITLOG_DISABLE_ON_RAW_SAVE = True
+AUDITLOG_USE_FK_STRING_REPRESENTATION = True
+
+
+def _cache(url: str) -> dict[str, Any]:
+    """Return the cache for SKRANKE_CACHE_URL: Redis for redis:// URLs, else a database table.
+
+    The database cache is shared by every process and server on the same database (SQLite for
+    the demo, PostgreSQL with several workers) and needs no service of its own; `skranke migrate`
+    creates its table. Redis is faster under heavy anonymous traffic.
+    """
+    if not url:
+        return {
+            "BACKEND": "django.core.cache.backends.db.DatabaseCache",
+            "LOCATION": "skranke_cache",
+        }
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+    raise BadSetting(f"SKRANKE_CACHE_URL={url!r} must be a redis://, rediss:// or unix:// URL")
+
+
+CACHES = {"default": _cache(env_str("SKRANKE_CACHE_URL", ""))}
+
+
+def _trusted_proxies(name: str) -> list[str]:
+    """Return the proxy addresses and networks in ``name``; raises BadSetting for a bad one."""
+    entries = env_list(name, [])
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise BadSetting(
+                f"{name}: {entry!r} is not an IP address or network (e.g. 10.0.0.0/8)"
+            ) from None
+    return entries
+
+
+# Abuse limits on anonymous pages and API endpoints (skranke.access.ratelimit). The rate is
+# checked at start-up by skranke.audit (settings cannot import the parser: see its docstring).
+SKRANKE_RATE_LIMITS_ENABLED = env_bool("SKRANKE_RATE_LIMITS", True)
+SKRANKE_RATE_LIMIT_ANONYMOUS = env_str("SKRANKE_RATE_LIMIT_ANONYMOUS", "60/min")
+# X-Forwarded-For is believed only when it comes from one of these; uvicorn already reads it
+# from a proxy on 127.0.0.1 (its FORWARDED_ALLOW_IPS), so list proxies on other machines here.
+SKRANKE_TRUSTED_PROXIES = _trusted_proxies("SKRANKE_TRUSTED_PROXIES")
+
+# Staff sign-in lockout (django-axes): after this many failures for one user name from one
+# address, sign-in for that pair pauses; each attempt during the pause starts it again.
+AXES_ENABLED = env_bool("SKRANKE_LOGIN_LOCKOUT", True)
+AXES_FAILURE_LIMIT = env_int("SKRANKE_LOGIN_FAILURE_LIMIT", 5, minimum=1, maximum=100)
+AXES_COOLOFF_TIME = dt.timedelta(
+    minutes=env_int("SKRANKE_LOGIN_COOLOFF_MINUTES", 15, minimum=1, maximum=24 * 60)
+)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "skranke.access.ratelimit.client_address"
+AXES_LOCKOUT_CALLABLE = "skranke.audit.views.login_locked"
+# axes announces its version at INFO whenever Django starts, every CLI command included.
+LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}
+
+# Idle sessions expire: every request saves the session again, which moves its expiry on.
+SESSION_IDLE_MINUTES = env_int("SKRANKE_SESSION_IDLE_MINUTES", 60, minimum=1, maximum=7 * 24 * 60)
+SESSION_COOKIE_AGE = SESSION_IDLE_MINUTES * 60
+SESSION_SAVE_EVERY_REQUEST = True
+
 # Background jobs and messages -----------------------------------------------------------------
 # The worker (`skranke worker`, or a thread of `skranke serve --with-worker`) looks for due jobs
 # at least this often; a job enqueued in the worker's own process wakes it at once.
@@ -268,6 +352,8 @@ SKRANKE_JOB_VISIBILITY_TIMEOUT = env_int(
 SKRANKE_JOB_MAX_ATTEMPTS = env_int("SKRANKE_JOB_MAX_ATTEMPTS", 8, minimum=1, maximum=50)
 # The first retry waits this long, each further one twice as long, at most an hour.
 SKRANKE_JOB_RETRY_SECONDS = env_int("SKRANKE_JOB_RETRY_SECONDS", 30, minimum=1, maximum=3600)
+# Finished (done or failed) jobs are deleted this long after they finished.
+SKRANKE_JOB_RETENTION_DAYS = env_int("SKRANKE_JOB_RETENTION_DAYS", 30, minimum=1, maximum=3650)
 # Recipients, subjects and texts of messages are blanked this long after the message was made.
 SKRANKE_MESSAGE_RETENTION_DAYS = env_int(
     "SKRANKE_MESSAGE_RETENTION_DAYS", 30, minimum=1, maximum=3650

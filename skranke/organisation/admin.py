@@ -136,7 +136,7 @@ class LocationAdmin(admin.ModelAdmin):
     prepopulated_fields = {"slug": ["name"]}
     inlines = [OpeningHoursInline, OpeningExceptionInline, CounterInline]
     fieldsets = [
-        (None, {"fields": ["name", "slug", "active", "sort_order"]}),
+        (None, {"fields": ["name", "slug", "active", "sort_order", "always_open"]}),
         (_("Contact"), {"fields": ["address", "postal_code", "city", "phone", "email"]}),
         (
             _("Optional holidays"),

@@ -83,6 +83,8 @@ def day_hours(
     language: str | None = None,
 ) -> DayHours:
     """Return ``location``'s opening intervals of ``kind`` on the local date ``day``."""
+    if location.always_open:
+        return DayHours(day, [_interval(day, MIDNIGHT, MIDNIGHT)])
     exceptions = list(OpeningException.objects.filter(location=location, kind=kind, date=day))
     if exceptions:
         closing = [exception for exception in exceptions if exception.is_closed]

@@ -71,6 +71,14 @@ class Location(models.Model):
     )
     open_on_christmas_eve = models.BooleanField(_("open on 24 December"), default=False)
     open_on_new_years_eve = models.BooleanField(_("open on 31 December"), default=False)
+    always_open = models.BooleanField(
+        _("always open (demo setting)"),
+        default=False,
+        help_text=_(
+            "For demonstrations and tests only: the centre takes numbers around the clock, "
+            "ignoring opening hours and holidays."
+        ),
+    )
 
     class Meta:
         verbose_name = _("citizen service centre")

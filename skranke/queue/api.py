@@ -1,0 +1,484 @@
+"""The number system's JSON API: citizens by unguessable token, staff by session or token.
+
+Refusals (closed centre, cut-off, quota, closed queue, an action the ticket's state does not
+allow, a busy counter) answer 409 with `detail` and a stable `code`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q
+from django.http import Http404, HttpRequest
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Router, Schema
+from ninja.errors import HttpError
+
+from skranke.access.auth import STAFF
+from skranke.access.permissions import Capability, check_capability
+from skranke.catalogue.models import Queue, Service, SubjectArea
+from skranke.lib.localtime import local_date
+from skranke.lib.validators import NoCprStr
+from skranke.organisation.models import Counter, Location
+from skranke.queue import services
+from skranke.queue.errors import IllegalTransition
+from skranke.queue.estimates import estimate_for_ticket
+from skranke.queue.models import (
+    CancelReason,
+    CounterSession,
+    Outcome,
+    Priority,
+    ReferredTo,
+    Source,
+    Ticket,
+)
+from skranke.queue.status import LocationState, location_status
+
+router = Router(tags=["number system"])
+
+
+class ErrorOut(Schema):
+    detail: str
+
+
+class RefusalOut(Schema):
+    detail: str
+    code: str
+    next_opening: dt.datetime | None = None
+
+
+class IssueIn(Schema):
+    location: str
+    service: str
+
+
+class TicketOut(Schema):
+    id: int
+    number: str
+    queue: str
+    status: str
+    position: int | None
+    expected_wait_minutes: int | None
+    counter: int | None
+    ticket_url: str
+    token: str
+
+
+class CitizenTicketOut(Schema):
+    number: str
+    queue: str
+    location: str
+    status: str
+    position: int | None
+    expected_wait_minutes: int | None
+    counter: int | None
+
+
+class StaffTicketOut(Schema):
+    id: int
+    number: str
+    queue: int
+    service: str
+    status: str
+    priority: str
+    note: str
+    counter: int | None
+    waiting_since: dt.datetime
+    recall_count: int
+
+
+class CallOut(Schema):
+    ticket: StaffTicketOut | None
+
+
+class SessionOut(Schema):
+    id: int
+    counter: int
+    staff: str
+    queues: list[int]
+    state: str
+    longest_waiting_first: bool
+
+
+class OpenIn(Schema):
+    queues: list[int] | None = None
+    longest_waiting_first: bool = True
+
+
+class CallIn(Schema):
+    number: str
+
+
+class TransferIn(Schema):
+    queue: int
+
+
+class ResumeIn(Schema):
+    counter: int
+
+
+class FinishIn(Schema):
+    outcome: Outcome
+    subject_area: int | None = None
+    referred_to: ReferredTo | None = None
+
+
+class CancelIn(Schema):
+    pass
+
+
+class CloseQueueIn(Schema):
+    reason: NoCprStr
+
+
+class StaffIssueIn(Schema):
+    location: str
+    service: str
+    urgent: bool = False
+    note: NoCprStr = ""
+
+
+STAFF_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: RefusalOut}
+
+
+def _service(identifier: str) -> Service:
+    lookup = Q(slug=identifier)
+    if identifier.isdigit():
+        lookup |= Q(pk=int(identifier))
+    service = Service.objects.filter(lookup, active=True).select_related("subject_area").first()
+    if service is None:
+        raise Http404(_("No such service."))
+    return service
+
+
+def _ticket_url(request: HttpRequest, ticket: Ticket) -> str:
+    return request.build_absolute_uri(reverse("api:ticket", args=[ticket.token]))
+
+
+def _ticket_out(request: HttpRequest, ticket: Ticket) -> TicketOut:
+    estimate = estimate_for_ticket(ticket)
+    return TicketOut(
+        id=ticket.pk,
+        number=ticket.display_number,
+        queue=ticket.queue.display_name(),
+        status=ticket.status,
+        position=estimate.position,
+        expected_wait_minutes=estimate.expected_wait_minutes,
+        counter=ticket.counter.number if ticket.counter else None,
+        ticket_url=_ticket_url(request, ticket),
+        token=ticket.token,
+    )
+
+
+def _staff_ticket_out(ticket: Ticket) -> StaffTicketOut:
+    return StaffTicketOut(
+        id=ticket.pk,
+        number=ticket.display_number,
+        queue=ticket.queue_id,
+        service=ticket.service.display_name(),
+        status=ticket.status,
+        priority=ticket.priority,
+        note=ticket.note,
+        counter=ticket.counter.number if ticket.counter else None,
+        waiting_since=ticket.waiting_since,
+        recall_count=ticket.recall_count,
+    )
+
+
+def _source(request: HttpRequest) -> Source:
+    device = getattr(request, "device", None)
+    return Source.KIOSK if device is not None and device.purpose == "kiosk" else Source.MOBILE
+
+
+# Citizens ---------------------------------------------------------------------------------------
+
+
+@router.post(
+    "/tickets",
+    response={201: TicketOut, 404: ErrorOut, 409: RefusalOut, 429: ErrorOut},
+    summary="Draw a number for a service at a centre",
+)
+def draw_number(request: HttpRequest, payload: IssueIn) -> tuple[int, TicketOut]:
+    location = get_object_or_404(Location, slug=payload.location, active=True)
+    ticket = services.issue_ticket(location, _service(payload.service), source=_source(request))
+    return 201, _ticket_out(request, ticket)
+
+
+def _citizen_ticket(token: str) -> Ticket:
+    return get_object_or_404(
+        Ticket.objects.select_related("queue", "counter", "location"), token=token
+    )
+
+
+@router.get(
+    "/tickets/{token}",
+    response={200: CitizenTicketOut, 404: ErrorOut, 429: ErrorOut},
+    url_name="ticket",
+    summary="A citizen's number: place in line, expected wait, counter when called",
+)
+def ticket_status(request: HttpRequest, token: str) -> CitizenTicketOut:
+    ticket = _citizen_ticket(token)
+    estimate = estimate_for_ticket(ticket)
+    return CitizenTicketOut(
+        number=ticket.display_number,
+        queue=ticket.queue.display_name(),
+        location=ticket.location.slug,
+        status=ticket.status,
+        position=estimate.position,
+        expected_wait_minutes=estimate.expected_wait_minutes,
+        counter=ticket.counter.number if ticket.counter else None,
+    )
+
+
+@router.post(
+    "/tickets/{token}/cancel",
+    response={200: CitizenTicketOut, 404: ErrorOut, 409: RefusalOut, 429: ErrorOut},
+    summary="The citizen gives up their number",
+)
+def cancel_by_citizen(request: HttpRequest, token: str) -> CitizenTicketOut:
+    services.cancel(_citizen_ticket(token), CancelReason.CITIZEN)
+    return ticket_status(request, token)
+
+
+@router.get(
+    "/locations/{slug}/status",
+    response={200: LocationState, 404: ErrorOut, 429: ErrorOut},
+    summary="Queues, waiting counts, expected waits, open counters and recent calls",
+)
+def status(request: HttpRequest, slug: str) -> LocationState:
+    return location_status(get_object_or_404(Location, slug=slug, active=True))
+
+
+# Staff ------------------------------------------------------------------------------------------
+
+
+def _counter(request: HttpRequest, counter_id: int) -> Counter:
+    counter = get_object_or_404(Counter.objects.select_related("location"), pk=counter_id)
+    check_capability(request, Capability.SERVE_AT_COUNTER, counter.location)
+    return counter
+
+
+def _my_session(request: HttpRequest, counter: Counter) -> CounterSession:
+    session = (
+        CounterSession.objects.filter(counter=counter, closed_at__isnull=True)
+        .select_related("counter")
+        .first()
+    )
+    if session is None:
+        raise IllegalTransition("not_open", _("The counter is not open."))
+    if session.staff_id != request.user.pk:
+        raise HttpError(403, _("This counter is open for someone else."))
+    return session
+
+
+def _session_out(session: CounterSession) -> SessionOut:
+    state = "closed" if session.closed_at else ("paused" if session.paused_at else "open")
+    return SessionOut(
+        id=session.pk,
+        counter=session.counter.number,
+        staff=session.staff.get_username(),
+        queues=sorted(queue.pk for queue in session.queues.all()),
+        state=state,
+        longest_waiting_first=session.longest_waiting_first,
+    )
+
+
+def _staff_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
+    ticket = get_object_or_404(
+        Ticket.objects.select_related("location", "queue", "service", "counter"), pk=ticket_id
+    )
+    check_capability(request, Capability.SERVE_AT_COUNTER, ticket.location)
+    return ticket
+
+
+@router.post(
+    "/counters/{counter_id}/open",
+    auth=STAFF,
+    response={200: SessionOut, **STAFF_ERRORS},
+    summary="Open (or resume) a counter for the signed-in staff member",
+)
+def open_counter(request: HttpRequest, counter_id: int, payload: OpenIn) -> SessionOut:
+    counter = _counter(request, counter_id)
+    queues = None
+    if payload.queues is not None:
+        queues = list(Queue.objects.filter(pk__in=payload.queues, location=counter.location))
+        if len(queues) != len(set(payload.queues)):
+            raise HttpError(404, _("No such queue at this centre."))
+    session = services.open_counter(
+        counter, request.user, queues, longest_waiting_first=payload.longest_waiting_first
+    )
+    return _session_out(session)
+
+
+@router.post(
+    "/counters/{counter_id}/pause",
+    auth=STAFF,
+    response={200: SessionOut, **STAFF_ERRORS},
+    summary="Pause the counter: it calls nobody until resumed",
+)
+def pause_counter(request: HttpRequest, counter_id: int) -> SessionOut:
+    session = _my_session(request, _counter(request, counter_id))
+    return _session_out(services.pause_counter(session, request.user))
+
+
+@router.post(
+    "/counters/{counter_id}/resume",
+    auth=STAFF,
+    response={200: SessionOut, **STAFF_ERRORS},
+    summary="Resume a paused counter",
+)
+def resume_counter(request: HttpRequest, counter_id: int) -> SessionOut:
+    session = _my_session(request, _counter(request, counter_id))
+    return _session_out(services.resume_counter(session, request.user))
+
+
+@router.post(
+    "/counters/{counter_id}/close",
+    auth=STAFF,
+    response={200: SessionOut, **STAFF_ERRORS},
+    summary="Close the counter",
+)
+def close_counter(request: HttpRequest, counter_id: int) -> SessionOut:
+    session = _my_session(request, _counter(request, counter_id))
+    return _session_out(services.close_counter(session, request.user))
+
+
+@router.post(
+    "/counters/{counter_id}/call-next",
+    auth=STAFF,
+    response={200: CallOut, **STAFF_ERRORS},
+    summary="Call the next citizen by the priority rules; `ticket` is null when nobody waits",
+)
+def call_next(request: HttpRequest, counter_id: int) -> CallOut:
+    session = _my_session(request, _counter(request, counter_id))
+    ticket = services.call_next(session, request.user)
+    return CallOut(ticket=_staff_ticket_out(ticket) if ticket else None)
+
+
+@router.post(
+    "/counters/{counter_id}/call",
+    auth=STAFF,
+    response={200: StaffTicketOut, **STAFF_ERRORS},
+    summary="Call a specific number of today, e.g. P012 (also resumes a parked one)",
+)
+def call_number(request: HttpRequest, counter_id: int, payload: CallIn) -> StaffTicketOut:
+    counter = _counter(request, counter_id)
+    session = _my_session(request, counter)
+    ticket = services.find_ticket(
+        counter.location, payload.number.strip(), local_date(timezone.now())
+    )
+    if ticket is None:
+        raise HttpError(404, _("No number %(number)s today.") % {"number": payload.number})
+    return _staff_ticket_out(services.call_ticket(session, ticket, request.user))
+
+
+def _ticket_action(summary: str, path: str) -> Any:
+    return router.post(
+        f"/tickets/{{ticket_id}}/{path}",
+        auth=STAFF,
+        response={200: StaffTicketOut, **STAFF_ERRORS},
+        summary=summary,
+    )
+
+
+@_ticket_action("Show the called number again on the display", "recall")
+def recall(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+    return _staff_ticket_out(services.recall(_staff_ticket(request, ticket_id), request.user))
+
+
+@_ticket_action("The citizen has come to the counter", "serve")
+def serve(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+    ticket = _staff_ticket(request, ticket_id)
+    return _staff_ticket_out(services.start_serving(ticket, request.user))
+
+
+@_ticket_action("The called citizen did not come", "no-show")
+def no_show(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+    ticket = _staff_ticket(request, ticket_id)
+    return _staff_ticket_out(services.mark_no_show(ticket, request.user))
+
+
+@_ticket_action("Put today's no-show back in line", "reinstate")
+def reinstate(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+    ticket = _staff_ticket(request, ticket_id)
+    return _staff_ticket_out(services.reinstate(ticket, request.user))
+
+
+@_ticket_action("Set the citizen aside; the counter is free for the next one", "park")
+def park(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+    return _staff_ticket_out(services.park(_staff_ticket(request, ticket_id), request.user))
+
+
+@_ticket_action("Call a parked citizen back to a counter", "resume")
+def resume(request: HttpRequest, ticket_id: int, payload: ResumeIn) -> StaffTicketOut:
+    ticket = _staff_ticket(request, ticket_id)
+    session = _my_session(request, _counter(request, payload.counter))
+    return _staff_ticket_out(services.resume(ticket, session, request.user))
+
+
+@_ticket_action("Send the citizen to wait in another queue, keeping their place", "transfer")
+def transfer(request: HttpRequest, ticket_id: int, payload: TransferIn) -> StaffTicketOut:
+    ticket = _staff_ticket(request, ticket_id)
+    queue = get_object_or_404(Queue, pk=payload.queue, location=ticket.location)
+    return _staff_ticket_out(services.transfer(ticket, queue, request.user))
+
+
+@_ticket_action("End the visit with subject area and outcome", "finish")
+def finish(request: HttpRequest, ticket_id: int, payload: FinishIn) -> StaffTicketOut:
+    ticket = _staff_ticket(request, ticket_id)
+    area = None
+    if payload.subject_area is not None:
+        area = get_object_or_404(SubjectArea, pk=payload.subject_area)
+    done = services.finish(
+        ticket,
+        request.user,
+        outcome=payload.outcome,
+        subject_area=area,
+        referred_to=payload.referred_to or "",
+    )
+    return _staff_ticket_out(done)
+
+
+@_ticket_action("Cancel the visit (staff)", "cancel")
+def cancel_by_staff(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+    ticket = _staff_ticket(request, ticket_id)
+    return _staff_ticket_out(services.cancel(ticket, CancelReason.STAFF, request.user))
+
+
+@router.post(
+    "/staff/tickets",
+    auth=STAFF,
+    response={201: StaffTicketOut, **STAFF_ERRORS},
+    summary="Issue a number on a citizen's behalf (floor guide), optionally urgent with a note",
+)
+def issue_for_citizen(request: HttpRequest, payload: StaffIssueIn) -> tuple[int, StaffTicketOut]:
+    location = get_object_or_404(Location, slug=payload.location, active=True)
+    check_capability(request, Capability.ISSUE_TICKET_FOR_CITIZEN, location)
+    if payload.urgent:
+        check_capability(request, Capability.MANAGE_QUEUES, location)
+    ticket = services.issue_ticket(
+        location,
+        _service(payload.service),
+        source=Source.FLOOR_GUIDE,
+        priority=Priority.URGENT if payload.urgent else Priority.NORMAL,
+        note=payload.note,
+        staff=request.user,
+    )
+    return 201, _staff_ticket_out(ticket)
+
+
+@router.post(
+    "/queues/{queue_id}/close",
+    auth=STAFF,
+    response={200: ErrorOut, **STAFF_ERRORS},
+    summary="Close a queue for new numbers for the rest of today, with a reason for citizens",
+)
+def close_queue(request: HttpRequest, queue_id: int, payload: CloseQueueIn) -> ErrorOut:
+    queue = get_object_or_404(Queue.objects.select_related("location"), pk=queue_id)
+    check_capability(request, Capability.MANAGE_QUEUES, queue.location)
+    services.close_queue_now(queue, payload.reason, request.user)
+    return ErrorOut(detail=_("The queue is closed for new numbers today."))

@@ -1,0 +1,391 @@
+"""The number system: tickets (visits), counter sessions, events and visit facts.
+
+A ticket is one visit from issue to its end (DESIGN.md, Definitions). Every state change goes
+through one function in skranke.queue.services, which also writes the TicketEvent that live
+streams and statistics read, in the same transaction. When a visit ends, one VisitFact row is
+written, so reports never replay events.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from skranke.lib.validators import validate_no_cpr
+
+
+class TicketStatus(models.TextChoices):
+    WAITING = "waiting", _("waiting")
+    CALLED = "called", _("called")
+    SERVING = "serving", _("being served")
+    PARKED = "parked", _("parked")
+    FINISHED = "finished", _("finished")
+    NO_SHOW = "no_show", _("did not show up")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+# A counter holds at most one ticket in these states (a database constraint says so).
+AT_COUNTER = (TicketStatus.CALLED, TicketStatus.SERVING)
+ENDED = (TicketStatus.FINISHED, TicketStatus.NO_SHOW, TicketStatus.CANCELLED)
+
+
+class Priority(models.TextChoices):
+    NORMAL = "normal", _("normal")
+    URGENT = "urgent", _("urgent")
+    APPOINTMENT = "appointment", _("checked-in appointment")
+
+
+class Source(models.TextChoices):
+    KIOSK = "kiosk", _("kiosk")
+    MOBILE = "mobile", _("mobile")
+    FLOOR_GUIDE = "floor_guide", _("floor guide")
+    STAFF = "staff", _("staff")
+    APPOINTMENT = "appointment", _("appointment")
+
+
+class Outcome(models.TextChoices):
+    RESOLVED_FIRST_CONTACT = "resolved_first_contact", _("solved on the spot")
+    PASSED_TO_BACK_OFFICE = "passed_to_back_office", _("passed to back office")
+    REFERRED = "referred", _("referred to another authority")
+    NOT_RESOLVED = "not_resolved", _("not solved")
+
+
+class ReferredTo(models.TextChoices):
+    UDBETALING_DANMARK = "udbetaling_danmark", _("Udbetaling Danmark")
+    SKAT = "skat", _("SKAT (the tax agency)")
+    POLICE = "police", _("the police")
+    OTHER = "other", _("another authority")
+
+
+class CancelReason(models.TextChoices):
+    CITIZEN = "citizen", _("cancelled by the citizen")
+    STAFF = "staff", _("cancelled by staff")
+    CLOSED = "closed", _("not called before closing")
+
+
+class Ending(models.TextChoices):
+    SERVED = "served", _("served")
+    NO_SHOW = "no_show", _("no-show")
+    CANCELLED = "cancelled", _("cancelled")
+
+
+class DailySequence(models.Model):
+    """The last number issued in one queue on one local day.
+
+    Numbers come from incrementing this row inside the issuing transaction, so they are unique
+    and gap-free under any concurrency: a rolled-back issue rolls the number back too.
+    """
+
+    queue = models.ForeignKey("catalogue.Queue", on_delete=models.CASCADE, related_name="+")
+    date = models.DateField()
+    last_number = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "date"], name="daily_sequence_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.queue_id} {self.date}: {self.last_number}"
+
+
+class QueueClosure(models.Model):
+    """A queue closed for new numbers for the rest of one local day, with a reason for citizens."""
+
+    queue = models.ForeignKey(
+        "catalogue.Queue",
+        on_delete=models.CASCADE,
+        related_name="closures",
+        verbose_name=_("queue"),
+    )
+    date = models.DateField(_("date"))
+    reason = models.CharField(_("reason"), max_length=200, validators=[validate_no_cpr])
+    closed_at = models.DateTimeField(_("closed at"), auto_now_add=True)
+    closed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        verbose_name=_("closed by"),
+    )
+
+    class Meta:
+        verbose_name = _("queue closure")
+        verbose_name_plural = _("queue closures")
+        constraints = [
+            models.UniqueConstraint(fields=["queue", "date"], name="queue_closure_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.queue} {self.date}: {self.reason}"
+
+
+class CounterSession(models.Model):
+    """A staff member at a counter, from opening it to closing it."""
+
+    counter = models.ForeignKey(
+        "organisation.Counter",
+        on_delete=models.PROTECT,
+        related_name="sessions",
+        verbose_name=_("counter"),
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="counter_sessions",
+        verbose_name=_("staff member"),
+    )
+    queues = models.ManyToManyField(
+        "catalogue.Queue", related_name="counter_sessions", verbose_name=_("queues served")
+    )
+    longest_waiting_first = models.BooleanField(
+        _("longest waiting first"),
+        default=True,
+        help_text=_("Call across the queues by arrival; otherwise empty the first queue first."),
+    )
+    opened_at = models.DateTimeField(_("opened"))
+    paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("counter session")
+        verbose_name_plural = _("counter sessions")
+        ordering = ["-opened_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["counter"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_session_per_counter",
+            ),
+            models.UniqueConstraint(
+                fields=["staff"],
+                condition=Q(closed_at__isnull=True),
+                name="one_open_session_per_staff",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.counter} – {self.staff}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def is_paused(self) -> bool:
+        return self.closed_at is None and self.paused_at is not None
+
+
+class TicketQuerySet(models.QuerySet["Ticket"]):
+    def waiting(self) -> TicketQuerySet:
+        return self.filter(status=TicketStatus.WAITING)
+
+    def in_queues(self, queue_ids: list[int]) -> TicketQuerySet:
+        return self.filter(queue_id__in=queue_ids)
+
+
+class Ticket(models.Model):
+    """One visit: a number drawn (or issued, or checked in) and everything until it ends."""
+
+    location = models.ForeignKey(
+        "organisation.Location", on_delete=models.PROTECT, related_name="tickets"
+    )
+    queue = models.ForeignKey(
+        "catalogue.Queue", on_delete=models.PROTECT, related_name="tickets", verbose_name=_("queue")
+    )
+    first_queue = models.ForeignKey(
+        "catalogue.Queue", on_delete=models.PROTECT, related_name="+", verbose_name=_("first queue")
+    )
+    service = models.ForeignKey(
+        "catalogue.Service",
+        on_delete=models.PROTECT,
+        related_name="tickets",
+        verbose_name=_("service"),
+    )
+    issue_date = models.DateField(_("date"))
+    number = models.PositiveIntegerField(_("running number"))
+    display_number = models.CharField(_("number"), max_length=10)
+    token = models.CharField(max_length=32, unique=True, editable=False)
+    status = models.CharField(
+        _("status"), max_length=12, choices=TicketStatus.choices, default=TicketStatus.WAITING
+    )
+    priority = models.CharField(
+        _("priority"), max_length=12, choices=Priority.choices, default=Priority.NORMAL
+    )
+    source = models.CharField(_("source"), max_length=12, choices=Source.choices)
+    note = models.CharField(
+        _("staff note"), max_length=200, blank=True, validators=[validate_no_cpr]
+    )
+    issued_at = models.DateTimeField(_("issued"))
+    # Arrival for ordering and waiting: kept across transfers; for a checked-in appointment,
+    # max(check-in, booked time) (DESIGN.md, Definitions: wait).
+    waiting_since = models.DateTimeField(_("waiting since"))
+    first_called_at = models.DateTimeField(_("first called"), null=True, blank=True)
+    leg_started_at = models.DateTimeField(null=True, blank=True)
+    service_seconds = models.PositiveIntegerField(default=0)
+    counter = models.ForeignKey(
+        "organisation.Counter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tickets",
+        verbose_name=_("counter"),
+    )
+    last_counter = models.ForeignKey(
+        "organisation.Counter", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    served_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("served by"),
+    )
+    recall_count = models.PositiveSmallIntegerField(_("recalls"), default=0)
+    subject_area = models.ForeignKey(
+        "catalogue.SubjectArea",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("subject area"),
+    )
+    outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices, blank=True)
+    referred_to = models.CharField(
+        _("referred to"), max_length=30, choices=ReferredTo.choices, blank=True
+    )
+    cancel_reason = models.CharField(
+        _("cancel reason"), max_length=12, choices=CancelReason.choices, blank=True
+    )
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+    # The SMS "your turn is coming" opt-in (the ticket pages add it) is personal data kept only
+    # until the visit ends.
+    notify_phone = models.CharField(max_length=16, blank=True)
+
+    objects = TicketQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("ticket")
+        verbose_name_plural = _("tickets")
+        ordering = ["issued_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["first_queue", "issue_date", "number"], name="ticket_number_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["counter"],
+                condition=Q(status__in=["called", "serving"]),
+                name="one_ticket_at_each_counter",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["queue", "status", "waiting_since"], name="ticket_waiting_idx"),
+            models.Index(fields=["location", "issue_date"], name="ticket_day_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return self.display_number
+
+    @property
+    def is_ended(self) -> bool:
+        return self.status in ENDED
+
+
+class EventKind(models.TextChoices):
+    ISSUED = "issued", _("issued")
+    CALLED = "called", _("called")
+    RECALLED = "recalled", _("recalled")
+    SERVING = "serving", _("serving")
+    PARKED = "parked", _("parked")
+    RESUMED = "resumed", _("resumed")
+    TRANSFERRED = "transferred", _("transferred")
+    NO_SHOW = "no_show", _("no-show")
+    REINSTATED = "reinstated", _("reinstated")
+    CANCELLED = "cancelled", _("cancelled")
+    FINISHED = "finished", _("finished")
+    COUNTER_OPENED = "counter_opened", _("counter opened")
+    COUNTER_PAUSED = "counter_paused", _("counter paused")
+    COUNTER_RESUMED = "counter_resumed", _("counter resumed")
+    COUNTER_CLOSED = "counter_closed", _("counter closed")
+    QUEUE_CLOSED = "queue_closed", _("queue closed")
+
+
+class TicketEvent(models.Model):
+    """One change on the floor; its id orders the live streams and resumes them."""
+
+    location = models.ForeignKey(
+        "organisation.Location", on_delete=models.PROTECT, related_name="+"
+    )
+    kind = models.CharField(max_length=20, choices=EventKind.choices)
+    at = models.DateTimeField()
+    ticket = models.ForeignKey(
+        Ticket, on_delete=models.CASCADE, null=True, blank=True, related_name="events"
+    )
+    queue = models.ForeignKey(
+        "catalogue.Queue", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    counter = models.ForeignKey(
+        "organisation.Counter", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    data = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("event")
+        verbose_name_plural = _("events")
+        ordering = ["id"]
+        indexes = [models.Index(fields=["location", "id"], name="event_location_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.pk} {self.kind}"
+
+
+class VisitFact(models.Model):
+    """What statistics need of one ended visit, written once when it ends."""
+
+    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="fact")
+    location = models.ForeignKey(
+        "organisation.Location", on_delete=models.PROTECT, related_name="+"
+    )
+    first_queue = models.ForeignKey("catalogue.Queue", on_delete=models.PROTECT, related_name="+")
+    subject_area = models.ForeignKey(
+        "catalogue.SubjectArea", on_delete=models.PROTECT, related_name="+"
+    )
+    service = models.ForeignKey("catalogue.Service", on_delete=models.PROTECT, related_name="+")
+    issue_date = models.DateField()
+    issue_hour = models.PositiveSmallIntegerField()
+    issue_weekday = models.PositiveSmallIntegerField()
+    wait_seconds = models.PositiveIntegerField(null=True)
+    service_seconds = models.PositiveIntegerField(null=True)
+    outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
+    referred_to = models.CharField(max_length=30, choices=ReferredTo.choices, blank=True)
+    ending = models.CharField(max_length=12, choices=Ending.choices)
+    cancel_reason = models.CharField(max_length=12, choices=CancelReason.choices, blank=True)
+    is_appointment = models.BooleanField()
+    transferred = models.BooleanField(default=False)
+    counter = models.ForeignKey(
+        "organisation.Counter", on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    staff = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("visit")
+        verbose_name_plural = _("visits")
+        indexes = [
+            models.Index(fields=["location", "issue_date"], name="visit_day_idx"),
+            models.Index(fields=["issue_date", "first_queue"], name="visit_queue_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.ending}"

@@ -1,0 +1,751 @@
+"""Issuing numbers and every change a ticket goes through (DESIGN.md, Definitions).
+
+Each public function is one transition. It checks the state with a conditional UPDATE whose
+row count says whether it happened (two counters can never both take a ticket), writes the
+TicketEvent in the same transaction, and writes the VisitFact when a visit ends.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
+from skranke.lib.localtime import local_date, local_zone
+from skranke.organisation.hours import current_interval, next_opening
+from skranke.organisation.models import Counter, Location
+from skranke.queue.errors import CounterConflict, IllegalTransition, IssueRefused
+from skranke.queue.events import record_event
+from skranke.queue.models import (
+    AT_COUNTER,
+    CancelReason,
+    CounterSession,
+    DailySequence,
+    Ending,
+    EventKind,
+    Outcome,
+    Priority,
+    QueueClosure,
+    ReferredTo,
+    Source,
+    Ticket,
+    TicketStatus,
+    VisitFact,
+)
+
+
+def _now(now: dt.datetime | None) -> dt.datetime:
+    return now or timezone.now()
+
+
+# Issuing ----------------------------------------------------------------------------------------
+
+
+def queue_for_service(location: Location, service: Service) -> Queue:
+    """Return the active front-office queue at ``location`` that takes ``service``.
+
+    Raises IssueRefused("no_queue") when no queue there takes it.
+    """
+    queue = (
+        Queue.objects.filter(location=location, services=service, kind=QueueKind.FRONT, active=True)
+        .order_by("sort_order", "prefix")
+        .first()
+    )
+    if queue is None:
+        raise IssueRefused("no_queue", _("This service cannot be drawn a number for here."))
+    return queue
+
+
+def check_can_issue(queue: Queue, now: dt.datetime) -> None:
+    """Return quietly when ``queue`` takes new numbers at ``now``.
+
+    Raises IssueRefused with code "inactive", "closed" (with the next opening), "cut_off" or
+    "queue_closed" (with the reason given). The quota is checked when the number is drawn.
+    """
+    location = queue.location
+    if not (location.active and queue.active):
+        raise IssueRefused("inactive", _("This queue is not in use."))
+    interval = current_interval(location, now)
+    if interval is None:
+        raise IssueRefused(
+            "closed", _("The citizen service centre is closed."), next_opening(location, now)
+        )
+    if now >= interval.end - dt.timedelta(minutes=queue.cutoff_minutes):
+        raise IssueRefused(
+            "cut_off",
+            _("No more numbers are issued today for this queue."),
+            next_opening(location, interval.end),
+        )
+    closure = QueueClosure.objects.filter(queue=queue, date=local_date(now)).first()
+    if closure is not None:
+        raise IssueRefused(
+            "queue_closed",
+            _("This queue is closed for the rest of the day: %(reason)s")
+            % {"reason": closure.reason},
+            next_opening(location, interval.end),
+            reason=closure.reason,
+        )
+
+
+def _draw_number(queue: Queue, day: dt.date) -> int:
+    """Return the next number of ``queue`` on ``day``, inside the caller's transaction.
+
+    Raises IssueRefused("quota") when the daily quota is used up. The sequence row is created
+    if missing (a concurrent creator is ignored by the unique constraint) and then incremented
+    by one UPDATE, whose row lock on PostgreSQL (and the write lock on SQLite) makes the numbers
+    gap-free and unique.
+    """
+    DailySequence.objects.bulk_create([DailySequence(queue=queue, date=day)], ignore_conflicts=True)
+    sequence = DailySequence.objects.filter(queue=queue, date=day)
+    if queue.daily_quota is not None:
+        sequence = sequence.filter(last_number__lt=queue.daily_quota)
+    if sequence.update(last_number=F("last_number") + 1) != 1:
+        raise IssueRefused("quota", _("Today's numbers for this queue have all been issued."))
+    return DailySequence.objects.get(queue=queue, date=day).last_number
+
+
+def issue_ticket(
+    location: Location,
+    service: Service,
+    *,
+    source: Source,
+    priority: Priority = Priority.NORMAL,
+    note: str = "",
+    staff: Any = None,
+    waiting_since: dt.datetime | None = None,
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """Issue a number for ``service`` at ``location`` and return the new ticket.
+
+    ``waiting_since`` is for checked-in appointments: max(check-in, booked time). Raises
+    IssueRefused when the centre is closed, after the cut-off, when the quota is used up, the
+    queue is closed, or the service is not drawn a number for here.
+    """
+    now = _now(now)
+    if not service.active or (not service.walk_in and source != Source.APPOINTMENT):
+        raise IssueRefused("not_walk_in", _("This service needs an appointment."))
+    queue = queue_for_service(location, service)
+    check_can_issue(queue, now)
+    day = local_date(now)
+    with transaction.atomic():
+        number = _draw_number(queue, day)
+        ticket = Ticket.objects.create(
+            location=location,
+            queue=queue,
+            first_queue=queue,
+            service=service,
+            issue_date=day,
+            number=number,
+            display_number=f"{queue.prefix}{number:03d}",
+            token=secrets.token_urlsafe(16),
+            priority=priority,
+            source=source,
+            note=note,
+            issued_at=now,
+            waiting_since=waiting_since or now,
+        )
+        record_event(
+            EventKind.ISSUED,
+            location_id=location.pk,
+            at=now,
+            ticket=ticket,
+            queue_id=queue.pk,
+            staff=staff,
+            data={"number": ticket.display_number},
+        )
+    return ticket
+
+
+# Counter sessions -------------------------------------------------------------------------------
+
+
+def default_queues(staff: Any, counter: Counter) -> list[Queue]:
+    """Return the queues a staff member serves at ``counter``, from their teams.
+
+    Front teams serve the front queues holding services of their subject areas; back teams serve
+    the back-office queues. Staff without teams serve every front queue at the centre.
+    """
+    queues = Queue.objects.filter(location=counter.location_id, active=True)
+    profile = getattr(staff, "staff_profile", None)
+    teams = list(profile.teams.prefetch_related("subject_areas")) if profile else []
+    if not teams:
+        return list(queues.filter(kind=QueueKind.FRONT))
+    areas = {area.pk for team in teams for area in team.subject_areas.all()}
+    chosen = Q(kind=QueueKind.FRONT, services__subject_area__in=areas)
+    if any(team.kind == "back" for team in teams):
+        chosen |= Q(kind=QueueKind.BACK)
+    return list(queues.filter(chosen).distinct())
+
+
+def open_session(counter: Counter, staff: Any) -> CounterSession | None:
+    """Return the open session at ``counter``, or None."""
+    return CounterSession.objects.filter(counter=counter, closed_at__isnull=True).first()
+
+
+def open_counter(
+    counter: Counter,
+    staff: Any,
+    queues: list[Queue] | None = None,
+    *,
+    longest_waiting_first: bool = True,
+    now: dt.datetime | None = None,
+) -> CounterSession:
+    """Open ``counter`` for ``staff`` serving ``queues`` (default: from their teams).
+
+    Returns the session; opening a counter one already holds returns (and resumes) that
+    session. Raises CounterConflict when someone else sits there or the staff member has
+    another counter open, IllegalTransition for an inactive counter or foreign queues.
+    """
+    now = _now(now)
+    if not counter.active:
+        raise IllegalTransition("counter_inactive", _("This counter is not in use."))
+    existing = CounterSession.objects.filter(closed_at__isnull=True).filter(
+        Q(counter=counter) | Q(staff=staff)
+    )
+    for session in existing:
+        if session.counter_id == counter.pk and session.staff_id == staff.pk:
+            return resume_counter(session, staff, now=now) if session.is_paused else session
+    chosen = queues if queues is not None else default_queues(staff, counter)
+    if not chosen:
+        raise IllegalTransition("no_queues", _("Choose at least one queue to serve."))
+    if any(queue.location_id != counter.location_id for queue in chosen):
+        raise IllegalTransition("foreign_queue", _("The queues must belong to this centre."))
+    try:
+        with transaction.atomic():
+            session = CounterSession.objects.create(
+                counter=counter,
+                staff=staff,
+                longest_waiting_first=longest_waiting_first,
+                opened_at=now,
+            )
+            session.queues.set(chosen)
+            record_event(
+                EventKind.COUNTER_OPENED,
+                location_id=counter.location_id,
+                at=now,
+                counter_id=counter.pk,
+                staff=staff,
+                data={"queues": sorted(queue.pk for queue in chosen)},
+            )
+    except IntegrityError:
+        # The partial unique constraints decided: the counter or the person is taken.
+        if CounterSession.objects.filter(counter=counter, closed_at__isnull=True).exists():
+            raise CounterConflict(
+                "counter_taken", _("Someone else has this counter open.")
+            ) from None
+        raise CounterConflict(
+            "staff_elsewhere", _("You have another counter open; close it first.")
+        ) from None
+    return session
+
+
+def _session_event(session: CounterSession, kind: EventKind, staff: Any, now: dt.datetime) -> None:
+    record_event(
+        kind,
+        location_id=session.counter.location_id,
+        at=now,
+        counter_id=session.counter_id,
+        staff=staff,
+    )
+
+
+def pause_counter(
+    session: CounterSession, staff: Any, now: dt.datetime | None = None
+) -> CounterSession:
+    """Pause an open counter: it calls nobody until resumed. Raises IllegalTransition."""
+    now = _now(now)
+    with transaction.atomic():
+        changed = CounterSession.objects.filter(
+            pk=session.pk, closed_at__isnull=True, paused_at__isnull=True
+        ).update(paused_at=now)
+        if changed != 1:
+            raise IllegalTransition("not_open", _("The counter is not open."))
+        _session_event(session, EventKind.COUNTER_PAUSED, staff, now)
+    session.refresh_from_db()
+    return session
+
+
+def resume_counter(
+    session: CounterSession, staff: Any, now: dt.datetime | None = None
+) -> CounterSession:
+    """Resume a paused counter. Raises IllegalTransition when it is not paused."""
+    now = _now(now)
+    with transaction.atomic():
+        changed = CounterSession.objects.filter(
+            pk=session.pk, closed_at__isnull=True, paused_at__isnull=False
+        ).update(paused_at=None)
+        if changed != 1:
+            raise IllegalTransition("not_paused", _("The counter is not paused."))
+        _session_event(session, EventKind.COUNTER_RESUMED, staff, now)
+    session.refresh_from_db()
+    return session
+
+
+def close_counter(
+    session: CounterSession, staff: Any, now: dt.datetime | None = None
+) -> CounterSession:
+    """Close a counter. Raises IllegalTransition while it holds a ticket or is closed."""
+    now = _now(now)
+    with transaction.atomic():
+        if Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER).exists():
+            raise IllegalTransition(
+                "holding_ticket", _("Finish, park or transfer the current number first.")
+            )
+        changed = CounterSession.objects.filter(pk=session.pk, closed_at__isnull=True).update(
+            closed_at=now, paused_at=None
+        )
+        if changed != 1:
+            raise IllegalTransition("not_open", _("The counter is not open."))
+        _session_event(session, EventKind.COUNTER_CLOSED, staff, now)
+    session.refresh_from_db()
+    return session
+
+
+# Calling ----------------------------------------------------------------------------------------
+
+
+def call_order(tickets: QuerySet[Ticket], now: dt.datetime) -> QuerySet[Ticket]:
+    """Order waiting tickets as they are called: urgent cases, then checked-in appointments
+    whose time has come, then everyone by arrival (a transfer keeps the original arrival)."""
+    rank = Case(
+        When(priority=Priority.URGENT, then=Value(0)),
+        When(priority=Priority.APPOINTMENT, waiting_since__lte=now, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+    return tickets.annotate(call_rank=rank).order_by("call_rank", "waiting_since", "id")
+
+
+def _active_session(session: CounterSession) -> CounterSession:
+    session.refresh_from_db()
+    if session.closed_at is not None:
+        raise IllegalTransition("not_open", _("The counter is not open."))
+    if session.paused_at is not None:
+        raise IllegalTransition("paused", _("The counter is paused; resume it first."))
+    return session
+
+
+def _take(ticket_id: int, from_statuses: tuple[str, ...], **changes: Any) -> bool:
+    """Move one ticket out of ``from_statuses``; True when this caller won."""
+    return Ticket.objects.filter(pk=ticket_id, status__in=from_statuses).update(**changes) == 1
+
+
+def _to_counter(
+    ticket_id: int,
+    from_statuses: tuple[str, ...],
+    session: CounterSession,
+    staff: Any,
+    now: dt.datetime,
+) -> bool:
+    try:
+        with transaction.atomic():
+            return _take(
+                ticket_id,
+                from_statuses,
+                status=TicketStatus.CALLED,
+                counter=session.counter_id,
+                last_counter=session.counter_id,
+                served_by=staff,
+                first_called_at=Case(
+                    When(first_called_at__isnull=True, then=Value(now)),
+                    default=F("first_called_at"),
+                    output_field=DateTimeField(),
+                ),
+                leg_started_at=now,
+                recall_count=0,
+            )
+    except IntegrityError:
+        # The constraint "one ticket at each counter" decided: this counter already holds one.
+        raise CounterConflict(
+            "counter_busy", _("This counter already has a number; finish it first.")
+        ) from None
+
+
+def _ordered_queue_ids(session: CounterSession) -> list[int]:
+    return list(session.queues.order_by("sort_order", "prefix").values_list("id", flat=True))
+
+
+def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = None) -> Ticket | None:
+    """Call the next citizen to ``session``'s counter; returns the ticket, or None if nobody
+    waits. Raises IllegalTransition when the counter is not open or is paused, CounterConflict
+    when it already holds a ticket."""
+    now = _now(now)
+    session = _active_session(session)
+    if Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER).exists():
+        raise CounterConflict(
+            "counter_busy", _("This counter already has a number; finish it first.")
+        )
+    queue_ids = _ordered_queue_ids(session)
+    groups = (
+        [queue_ids] if session.longest_waiting_first else [[queue_id] for queue_id in queue_ids]
+    )
+    with transaction.atomic():
+        for group in groups:
+            ticket = _call_first_waiting(group, session, staff, now)
+            if ticket is not None:
+                return ticket
+    return None
+
+
+def _call_first_waiting(
+    queue_ids: list[int], session: CounterSession, staff: Any, now: dt.datetime
+) -> Ticket | None:
+    waiting = call_order(
+        Ticket.objects.waiting().in_queues(queue_ids).filter(location=session.counter.location_id),
+        now,
+    )
+    # A bounded number of attempts: each lost race means another counter took that ticket.
+    for _attempt in range(20):
+        candidates = waiting
+        if connection.features.has_select_for_update_skip_locked:
+            # PostgreSQL: skip rows other counters are taking right now instead of waiting.
+            candidates = waiting.select_for_update(skip_locked=True, of=("self",))
+        candidate = candidates.values_list("id", flat=True).first()
+        if candidate is None:
+            return None
+        if _to_counter(candidate, (TicketStatus.WAITING,), session, staff, now):
+            ticket = Ticket.objects.select_related("queue").get(pk=candidate)
+            _event(ticket, EventKind.CALLED, staff, now, counter_id=session.counter_id)
+            return ticket
+    return None
+
+
+def call_ticket(
+    session: CounterSession, ticket: Ticket, staff: Any, now: dt.datetime | None = None
+) -> Ticket:
+    """Call a specific waiting (or parked: resume) ticket to the counter; returns it.
+
+    Raises IllegalTransition when it is not waiting or parked, or belongs to another centre.
+    """
+    now = _now(now)
+    session = _active_session(session)
+    if ticket.location_id != session.counter.location_id:
+        raise IllegalTransition("other_centre", _("This number belongs to another centre."))
+    was_parked = ticket.status == TicketStatus.PARKED
+    with transaction.atomic():
+        if not _to_counter(
+            ticket.pk, (TicketStatus.WAITING, TicketStatus.PARKED), session, staff, now
+        ):
+            raise IllegalTransition("not_waiting", _("This number is not waiting."))
+        ticket.refresh_from_db()
+        kind = EventKind.RESUMED if was_parked else EventKind.CALLED
+        _event(ticket, kind, staff, now, counter_id=session.counter_id)
+    return ticket
+
+
+def find_ticket(location: Location, display_number: str, day: dt.date) -> Ticket | None:
+    """Return the ticket with this number (e.g. "P012") at ``location`` on ``day``, or None."""
+    return (
+        Ticket.objects.filter(
+            location=location, issue_date=day, display_number=display_number.upper()
+        )
+        .order_by("-id")
+        .first()
+    )
+
+
+# Changes at the counter -------------------------------------------------------------------------
+
+
+def _event(ticket: Ticket, kind: EventKind, staff: Any, now: dt.datetime, **extra: Any) -> None:
+    counter_id = extra.pop("counter_id", ticket.counter_id or ticket.last_counter_id)
+    record_event(
+        kind,
+        location_id=ticket.location_id,
+        at=now,
+        ticket=ticket,
+        queue_id=ticket.queue_id,
+        counter_id=counter_id,
+        staff=staff,
+        data={"number": ticket.display_number, **extra},
+    )
+
+
+def _leg_seconds(ticket: Ticket, now: dt.datetime) -> int:
+    if ticket.leg_started_at is None:
+        return 0
+    return max(0, int((now - ticket.leg_started_at).total_seconds()))
+
+
+def recall(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+    """Show a called number again on the display. Raises IllegalTransition unless called."""
+    now = _now(now)
+    with transaction.atomic():
+        if not _take(ticket.pk, (TicketStatus.CALLED,), recall_count=F("recall_count") + 1):
+            raise IllegalTransition("not_called", _("Only a called number can be recalled."))
+        ticket.refresh_from_db()
+        _event(ticket, EventKind.RECALLED, staff, now, recalls=ticket.recall_count)
+    return ticket
+
+
+def start_serving(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+    """The citizen has come to the counter. Raises IllegalTransition unless called."""
+    now = _now(now)
+    with transaction.atomic():
+        if not _take(ticket.pk, (TicketStatus.CALLED,), status=TicketStatus.SERVING):
+            raise IllegalTransition("not_called", _("Only a called number can be served."))
+        ticket.refresh_from_db()
+        _event(ticket, EventKind.SERVING, staff, now)
+    return ticket
+
+
+def mark_no_show(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+    """End a called visit whose citizen did not come, after SKRANKE_NO_SHOW_AFTER_RECALLS recalls.
+
+    Raises IllegalTransition when the number is not called or not recalled often enough.
+    """
+    now = _now(now)
+    needed = settings.SKRANKE_NO_SHOW_AFTER_RECALLS
+    with transaction.atomic():
+        won = Ticket.objects.filter(
+            pk=ticket.pk, status=TicketStatus.CALLED, recall_count__gte=needed
+        ).update(status=TicketStatus.NO_SHOW, counter=None, ended_at=now, leg_started_at=None)
+        if won != 1:
+            raise IllegalTransition(
+                "not_recalled",
+                _("Recall the number %(count)d times before marking a no-show.")
+                % {"count": needed},
+            )
+        ticket.refresh_from_db()
+        _event(ticket, EventKind.NO_SHOW, staff, now)
+        write_visit_fact(ticket, Ending.NO_SHOW)
+    return ticket
+
+
+def reinstate(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+    """Put a no-show back in line the same day, at its original place; the visit goes on.
+
+    Raises IllegalTransition when it is not a no-show of today.
+    """
+    now = _now(now)
+    with transaction.atomic():
+        won = Ticket.objects.filter(
+            pk=ticket.pk, status=TicketStatus.NO_SHOW, issue_date=local_date(now)
+        ).update(status=TicketStatus.WAITING, ended_at=None)
+        if won != 1:
+            raise IllegalTransition(
+                "not_no_show", _("Only today's no-shows can be put back in line.")
+            )
+        VisitFact.objects.filter(ticket=ticket).delete()
+        ticket.refresh_from_db()
+        _event(ticket, EventKind.REINSTATED, staff, now)
+    return ticket
+
+
+def park(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+    """Set a citizen aside (e.g. to fetch a document); the counter is free for the next one.
+
+    Raises IllegalTransition unless the number is at a counter.
+    """
+    now = _now(now)
+    with transaction.atomic():
+        won = _take(
+            ticket.pk,
+            AT_COUNTER,
+            status=TicketStatus.PARKED,
+            counter=None,
+            service_seconds=F("service_seconds") + _leg_seconds(ticket, now),
+            leg_started_at=None,
+        )
+        if not won:
+            raise IllegalTransition(
+                "not_at_counter", _("Only a number at a counter can be parked.")
+            )
+        ticket.refresh_from_db()
+        _event(ticket, EventKind.PARKED, staff, now)
+    return ticket
+
+
+def resume(
+    ticket: Ticket, session: CounterSession, staff: Any, now: dt.datetime | None = None
+) -> Ticket:
+    """Call a parked citizen back to ``session``'s counter. Raises IllegalTransition."""
+    if ticket.status != TicketStatus.PARKED:
+        raise IllegalTransition("not_parked", _("Only a parked number can be resumed."))
+    return call_ticket(session, ticket, staff, now)
+
+
+def transfer(ticket: Ticket, to_queue: Queue, staff: Any, now: dt.datetime | None = None) -> Ticket:
+    """Send the citizen to wait in ``to_queue`` (front or back office), keeping their arrival
+    time and number. Raises IllegalTransition unless the number is at a counter or parked, or
+    when the queue is at another centre."""
+    now = _now(now)
+    if to_queue.location_id != ticket.location_id or not to_queue.active:
+        raise IllegalTransition("foreign_queue", _("Choose an active queue at this centre."))
+    with transaction.atomic():
+        won = _take(
+            ticket.pk,
+            (*AT_COUNTER, TicketStatus.PARKED),
+            status=TicketStatus.WAITING,
+            queue=to_queue,
+            counter=None,
+            service_seconds=F("service_seconds") + _leg_seconds(ticket, now),
+            leg_started_at=None,
+        )
+        if not won:
+            raise IllegalTransition(
+                "not_at_counter", _("Only a number at a counter can be transferred.")
+            )
+        from_queue = ticket.queue_id
+        ticket.refresh_from_db()
+        _event(ticket, EventKind.TRANSFERRED, staff, now, from_queue=from_queue)
+    return ticket
+
+
+def finish(
+    ticket: Ticket,
+    staff: Any,
+    *,
+    outcome: Outcome,
+    subject_area: SubjectArea | None = None,
+    referred_to: ReferredTo | str = "",
+    now: dt.datetime | None = None,
+) -> Ticket:
+    """End a visit at the counter with its subject area (default: the service's) and outcome.
+
+    Raises IllegalTransition unless the number is at a counter, or when "referred" lacks the
+    authority (or another outcome names one).
+    """
+    now = _now(now)
+    if (outcome == Outcome.REFERRED) != bool(referred_to):
+        raise IllegalTransition(
+            "referral", _("Name the authority exactly when the outcome is a referral.")
+        )
+    area = subject_area or ticket.service.subject_area
+    with transaction.atomic():
+        won = _take(
+            ticket.pk,
+            AT_COUNTER,
+            status=TicketStatus.FINISHED,
+            counter=None,
+            service_seconds=F("service_seconds") + _leg_seconds(ticket, now),
+            leg_started_at=None,
+            subject_area=area,
+            outcome=outcome,
+            referred_to=referred_to,
+            ended_at=now,
+            notify_phone="",
+        )
+        if not won:
+            raise IllegalTransition(
+                "not_at_counter", _("Only a number at a counter can be finished.")
+            )
+        ticket.refresh_from_db()
+        _event(ticket, EventKind.FINISHED, staff, now, outcome=outcome)
+        write_visit_fact(ticket, Ending.SERVED)
+    return ticket
+
+
+def cancel(
+    ticket: Ticket, reason: CancelReason, staff: Any = None, now: dt.datetime | None = None
+) -> Ticket:
+    """Cancel a visit: a citizen may cancel while waiting; staff also a parked or called one.
+
+    Raises IllegalTransition when the visit cannot be cancelled in its state.
+    """
+    now = _now(now)
+    allowed: tuple[str, ...] = (TicketStatus.WAITING,)
+    if reason != CancelReason.CITIZEN:
+        allowed = (TicketStatus.WAITING, TicketStatus.PARKED, *AT_COUNTER)
+    with transaction.atomic():
+        won = _take(
+            ticket.pk,
+            allowed,
+            status=TicketStatus.CANCELLED,
+            cancel_reason=reason,
+            counter=None,
+            service_seconds=F("service_seconds") + _leg_seconds(ticket, now),
+            leg_started_at=None,
+            ended_at=now,
+            notify_phone="",
+        )
+        if not won:
+            raise IllegalTransition("cannot_cancel", _("This number can no longer be cancelled."))
+        ticket.refresh_from_db()
+        _event(ticket, EventKind.CANCELLED, staff, now, reason=reason)
+        write_visit_fact(ticket, Ending.CANCELLED)
+    return ticket
+
+
+# Closing --------------------------------------------------------------------------------------
+
+
+def close_queue_now(
+    queue: Queue, reason: str, staff: Any, now: dt.datetime | None = None
+) -> QueueClosure:
+    """Stop new numbers in ``queue`` for the rest of today; waiting citizens stay in line.
+
+    Closing it again replaces the reason. Returns the closure.
+    """
+    now = _now(now)
+    with transaction.atomic():
+        closure, _created = QueueClosure.objects.update_or_create(
+            queue=queue, date=local_date(now), defaults={"reason": reason, "closed_by": staff}
+        )
+        record_event(
+            EventKind.QUEUE_CLOSED,
+            location_id=queue.location_id,
+            at=now,
+            queue_id=queue.pk,
+            staff=staff,
+            data={"reason": reason},
+        )
+    return closure
+
+
+def close_days_before(day: dt.date, now: dt.datetime | None = None) -> int:
+    """End every visit from before ``day`` still open as cancelled with reason `closed`.
+
+    Returns how many were closed. Run by the worker after each local midnight.
+    """
+    now = _now(now)
+    closed = 0
+    open_tickets = Ticket.objects.filter(issue_date__lt=day).exclude(
+        status__in=[TicketStatus.FINISHED, TicketStatus.NO_SHOW, TicketStatus.CANCELLED]
+    )
+    for ticket in open_tickets.iterator():
+        try:
+            cancel(ticket, CancelReason.CLOSED, now=now)
+        except IllegalTransition:
+            continue  # It ended meanwhile; nothing to close.
+        closed += 1
+    return closed
+
+
+# Visit facts ----------------------------------------------------------------------------------
+
+
+def write_visit_fact(ticket: Ticket, ending: Ending) -> VisitFact:
+    """Write the statistics row of an ended visit (DESIGN.md: wait, service time, ending)."""
+    wait = None
+    if ticket.first_called_at is not None:
+        wait = max(0, int((ticket.first_called_at - ticket.waiting_since).total_seconds()))
+    issued_local = ticket.issued_at.astimezone(local_zone())
+    fact = VisitFact.objects.create(
+        ticket=ticket,
+        location_id=ticket.location_id,
+        first_queue_id=ticket.first_queue_id,
+        subject_area=ticket.subject_area or ticket.service.subject_area,
+        service_id=ticket.service_id,
+        issue_date=ticket.issue_date,
+        issue_hour=issued_local.hour,
+        issue_weekday=issued_local.weekday(),
+        wait_seconds=wait,
+        service_seconds=ticket.service_seconds if ending == Ending.SERVED else None,
+        outcome=ticket.outcome,
+        referred_to=ticket.referred_to,
+        ending=ending,
+        cancel_reason=ticket.cancel_reason,
+        is_appointment=ticket.priority == Priority.APPOINTMENT,
+        transferred=ticket.queue_id != ticket.first_queue_id,
+        counter_id=ticket.last_counter_id,
+        staff=ticket.served_by,
+    )
+    return fact

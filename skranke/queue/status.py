@@ -1,0 +1,177 @@
+"""The live state of a centre: queues, counters and recent calls, as displays and phones see it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db.models import Count, Min
+from django.utils import timezone
+
+from skranke.catalogue.models import Queue
+from skranke.lib.localtime import local_date
+from skranke.organisation.hours import centre_today
+from skranke.organisation.models import Location
+from skranke.queue.estimates import queue_load, to_minutes
+from skranke.queue.models import (
+    AT_COUNTER,
+    CounterSession,
+    EventKind,
+    QueueClosure,
+    Ticket,
+    TicketEvent,
+    TicketStatus,
+)
+
+RECENT_CALLS = 8
+
+
+@dataclass(frozen=True)
+class QueueState:
+    id: int
+    prefix: str
+    name: str
+    kind: str
+    waiting: int
+    longest_wait_minutes: int | None
+    expected_wait_minutes: int | None
+    counters_open: int
+    closed_reason: str
+
+
+@dataclass(frozen=True)
+class CounterState:
+    id: int
+    number: int
+    name: str
+    state: str  # open, paused or closed
+    ticket: str | None
+    queues: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CallState:
+    number: str
+    counter: int
+    at: dt.datetime
+    recall: bool
+
+
+@dataclass(frozen=True)
+class LocationState:
+    slug: str
+    name: str
+    open_now: bool
+    next_opening: dt.datetime | None
+    queues: list[QueueState]
+    counters: list[CounterState]
+    recent_calls: list[CallState]
+    last_event_id: int
+
+
+def location_status(location: Location, now: dt.datetime | None = None) -> LocationState:
+    """Return the live state of ``location``; ``last_event_id`` is the newest event it reflects."""
+    now = now or timezone.now()
+    # Read the event id first: the state below is at least this new, so a stream that resumes
+    # from it misses nothing (it may repeat an event, which clients apply idempotently).
+    last_event_id = (
+        TicketEvent.objects.filter(location=location)
+        .order_by("-id")
+        .values_list("id", flat=True)
+        .first()
+        or 0
+    )
+    today = centre_today(location, now)
+    waiting = {
+        row["queue"]: row
+        for row in Ticket.objects.filter(location=location, status=TicketStatus.WAITING)
+        .values("queue")
+        .annotate(count=Count("id"), oldest=Min("waiting_since"))
+    }
+    closures = dict(
+        QueueClosure.objects.filter(queue__location=location, date=local_date(now)).values_list(
+            "queue_id", "reason"
+        )
+    )
+    queues = []
+    for queue in Queue.objects.filter(location=location, active=True).order_by(
+        "sort_order", "prefix"
+    ):
+        row = waiting.get(queue.pk, {"count": 0, "oldest": None})
+        load = queue_load(queue, now)
+        oldest = row["oldest"]
+        queues.append(
+            QueueState(
+                id=queue.pk,
+                prefix=queue.prefix,
+                name=queue.display_name(),
+                kind=queue.kind,
+                waiting=row["count"],
+                longest_wait_minutes=(
+                    int((now - oldest).total_seconds() // 60) if oldest and oldest <= now else None
+                ),
+                expected_wait_minutes=to_minutes(load.wait_seconds(row["count"])),
+                counters_open=load.counters,
+                closed_reason=closures.get(queue.pk, ""),
+            )
+        )
+    return LocationState(
+        slug=location.slug,
+        name=location.name,
+        open_now=today.open_now,
+        next_opening=today.next_opening,
+        queues=queues,
+        counters=_counters(location),
+        recent_calls=_recent_calls(location),
+        last_event_id=last_event_id,
+    )
+
+
+def _counters(location: Location) -> list[CounterState]:
+    sessions = {
+        session.counter_id: session
+        for session in CounterSession.objects.filter(
+            counter__location=location, closed_at__isnull=True
+        ).prefetch_related("queues")
+    }
+    holding = dict(
+        Ticket.objects.filter(location=location, status__in=AT_COUNTER).values_list(
+            "counter_id", "display_number"
+        )
+    )
+    states = []
+    for counter in location.counters.filter(active=True).order_by("number"):
+        session = sessions.get(counter.pk)
+        state = "closed" if session is None else ("paused" if session.is_paused else "open")
+        states.append(
+            CounterState(
+                id=counter.pk,
+                number=counter.number,
+                name=counter.name,
+                state=state,
+                ticket=holding.get(counter.pk),
+                queues=sorted(queue.pk for queue in session.queues.all()) if session else [],
+            )
+        )
+    return states
+
+
+def _recent_calls(location: Location) -> list[CallState]:
+    events = (
+        TicketEvent.objects.filter(
+            location=location,
+            kind__in=[EventKind.CALLED, EventKind.RECALLED, EventKind.RESUMED],
+            counter__isnull=False,
+        )
+        .select_related("counter")
+        .order_by("-id")[:RECENT_CALLS]
+    )
+    return [
+        CallState(
+            number=event.data.get("number", ""),
+            counter=event.counter.number,  # type: ignore[union-attr]
+            at=event.at,
+            recall=event.kind == EventKind.RECALLED,
+        )
+        for event in events
+    ]
