@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.utils import timezone
 
 from skranke.access.models import ApiToken, DeviceAccount, DevicePurpose
 from skranke.access.services import create_api_token, new_pairing_token, revoke_api_token
@@ -29,6 +30,8 @@ from skranke.organisation.models import (
     Team,
     TeamKind,
 )
+from skranke.queue import services
+from skranke.queue.models import CounterSession, Source, Ticket, TicketStatus
 
 DEMO_PASSWORD = "skranke-demo"  # noqa: S105 - printed for the demo's visitors on purpose
 
@@ -116,32 +119,23 @@ def load_demo() -> DemoAccess:
         counters=3,
         sort_order=2,
     )
-    _queue(
-        town_hall,
-        "P",
-        "Pas og kørekort",
-        "Passports and driving licences",
-        areas=["pas", "koerekort"],
-        quota=150,
-        cutoff=15,
+    # A demonstration centre that takes numbers around the clock, so the kiosk and the API
+    # work whenever someone tries the demo; its hours are a demo setting (always_open).
+    around_the_clock = _location(
+        "demo",
+        "Demo-center (døgnåbent)",
+        address="Demovej 1",
+        phone="70 10 20 30",
+        hours={
+            HoursKind.ATTENDANCE: [(day, "00:00", "00:00") for day in range(7)],
+            HoursKind.TELEPHONE: TOWN_HALL_HOURS[HoursKind.TELEPHONE],
+        },
+        counters=4,
+        sort_order=3,
+        always_open=True,
     )
-    _queue(
-        town_hall,
-        "B",
-        "Borgerservice",
-        "Citizen service",
-        areas=["sygesikring", "folkeregister", "mitid", "digital-post", "valg", "information"],
-        cutoff=10,
-    )
-    _queue(
-        town_hall,
-        "Y",
-        "Ydelser, skat og opkrævning",
-        "Benefits, tax and payments",
-        areas=["skat", "pension", "boligstoette", "opkraevning"],
-        cutoff=10,
-    )
-    _queue(town_hall, "BO", "Back office", "Back office", areas=[], kind=QueueKind.BACK)
+    for centre in (town_hall, around_the_clock):
+        _town_hall_queues(centre)
     _queue(
         library,
         "A",
@@ -152,13 +146,78 @@ def load_demo() -> DemoAccess:
         cutoff=10,
     )
     _teams(areas)
-    _users(town_hall)
+    _users([town_hall, around_the_clock])
+    _live_floor(around_the_clock)
     pairing_paths = [
         (device, f"/devices/pair/{new_pairing_token(device)}/")
-        for location in (town_hall, library)
+        for location in (town_hall, library, around_the_clock)
         for device in _devices(location)
     ]
     return DemoAccess(pairing_paths, _manager_token())
+
+
+def _town_hall_queues(location: Location) -> None:
+    _queue(
+        location,
+        "P",
+        "Pas og kørekort",
+        "Passports and driving licences",
+        areas=["pas", "koerekort"],
+        quota=150,
+        cutoff=15,
+    )
+    _queue(
+        location,
+        "B",
+        "Borgerservice",
+        "Citizen service",
+        areas=["sygesikring", "folkeregister", "mitid", "digital-post", "valg", "information"],
+        cutoff=10,
+    )
+    _queue(
+        location,
+        "Y",
+        "Ydelser, skat og opkrævning",
+        "Benefits, tax and payments",
+        areas=["skat", "pension", "boligstoette", "opkraevning"],
+        cutoff=10,
+    )
+    _queue(location, "BO", "Back office", "Back office", areas=[], kind=QueueKind.BACK)
+
+
+# Numbers drawn for the demo floor: (service, minutes ago), topped up to this many waiting.
+DEMO_WAITING = [
+    ("pas-voksen", 18),
+    ("flytning", 14),
+    ("sundhedskort", 11),
+    ("koerekort-fornyelse", 9),
+    ("mitid-udstedelse", 6),
+    ("boligstoette", 4),
+    ("digital-post-fritagelse", 2),
+]
+
+
+def _live_floor(location: Location) -> None:
+    """Open two counters and make sure some citizens wait at the around-the-clock centre."""
+    User = get_user_model()
+    counters = list(location.counters.order_by("number"))
+    for user, counter in zip(
+        User.objects.filter(username__in=["medarbejder", "teamleder"]).order_by("username"),
+        counters[:2],
+        strict=False,
+    ):
+        if not CounterSession.objects.filter(staff=user, closed_at__isnull=True).exists():
+            queues = list(location.queues.filter(kind=QueueKind.FRONT))
+            services.open_counter(counter, user, queues)
+    waiting = Ticket.objects.filter(location=location, status=TicketStatus.WAITING).count()
+    now = timezone.now()
+    for slug, minutes_ago in DEMO_WAITING[waiting:]:
+        services.issue_ticket(
+            location,
+            Service.objects.get(slug=slug),
+            source=Source.KIOSK,
+            now=now - dt.timedelta(minutes=minutes_ago),
+        )
 
 
 def _devices(location: Location) -> list[DeviceAccount]:
@@ -219,6 +278,7 @@ def _location(
     hours: dict[HoursKind, list[tuple[int, str, str]]],
     counters: int,
     sort_order: int,
+    always_open: bool = False,
 ) -> Location:
     location, _created = Location.objects.update_or_create(
         slug=slug,
@@ -229,6 +289,7 @@ def _location(
             "city": "Demoby",
             "phone": phone,
             "sort_order": sort_order,
+            "always_open": always_open,
         },
     )
     location.opening_hours.all().delete()
@@ -289,7 +350,7 @@ def _teams(areas: dict[str, SubjectArea]) -> None:
         team.subject_areas.set([areas[slug] for slug in slugs])
 
 
-def _users(home: Location) -> None:
+def _users(homes: list[Location]) -> None:
     User = get_user_model()
     read_only = Permission.objects.filter(
         content_type__app_label__in=["organisation", "catalogue"], codename__startswith="view_"
@@ -310,4 +371,4 @@ def _users(home: Location) -> None:
             user=user, defaults={"role": demo.role}
         )
         profile.teams.set(Team.objects.filter(name__in=demo.teams))
-        profile.locations.set([home] if demo.role == Role.COUNTER_STAFF else [])
+        profile.locations.set(homes if demo.role == Role.COUNTER_STAFF else [])

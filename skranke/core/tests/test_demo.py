@@ -13,6 +13,7 @@ from skranke.access.models import ApiToken, DeviceAccount
 from skranke.access.services import user_for_api_token
 from skranke.catalogue.models import Queue, Service, SubjectArea
 from skranke.core.demo import load_demo
+from skranke.queue.models import CounterSession, Ticket, TicketStatus
 from skranke.organisation.models import (
     Counter,
     HoursKind,
@@ -40,16 +41,18 @@ def _counts() -> dict[str, int]:
         "users": User.objects.count(),
         "devices": DeviceAccount.objects.count(),
         "active tokens": ApiToken.objects.filter(revoked_at__isnull=True).count(),
+        "tickets": Ticket.objects.count(),
+        "open counters": CounterSession.objects.filter(closed_at__isnull=True).count(),
     }
 
 
 def test_demo_has_what_the_issue_asks_for() -> None:
     access = load_demo()
     assert Municipality.objects.get().code == "999"
-    assert Location.objects.count() == 2
+    assert Location.objects.count() == 3
     assert SubjectArea.objects.count() >= 12
     assert Service.objects.count() >= 25
-    assert Counter.objects.count() == 10
+    assert Counter.objects.count() == 14
     assert Queue.objects.exclude(prefix="").count() >= 4
     assert {team.kind for team in Team.objects.all()} == {TeamKind.FRONT, TeamKind.BACK}
     assert {profile.role for profile in StaffProfile.objects.all()} == set(Role)
@@ -60,7 +63,17 @@ def test_demo_has_what_the_issue_asks_for() -> None:
             "display",
             "counter_screen",
         }
-    assert len(access.pairing_paths) == 6
+    assert len(access.pairing_paths) == 9
+    around_the_clock = Location.objects.get(always_open=True)
+    assert (
+        Ticket.objects.filter(location=around_the_clock, status=TicketStatus.WAITING).count() >= 5
+    )
+    assert (
+        CounterSession.objects.filter(
+            counter__location=around_the_clock, closed_at__isnull=True
+        ).count()
+        == 2
+    )
     manager = user_for_api_token(access.manager_token)
     assert manager is not None and manager.username == "leder"
 
@@ -86,8 +99,8 @@ def test_demo_command_prepares_and_prints_logins_and_links() -> None:
     text = output.getvalue()
     assert "http://127.0.0.1:8000/admin/" in text
     assert "skranke-demo" in text
-    assert text.count("/devices/pair/") == 6
-    assert Location.objects.count() == 2
+    assert text.count("/devices/pair/") == 9
+    assert Location.objects.count() == 3
 
 
 def test_demo_command_refuses_a_bad_port() -> None:

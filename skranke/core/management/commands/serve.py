@@ -16,25 +16,40 @@ def uses_sqlite() -> bool:
     return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
 
 
-def run_server(host: str, port: int, workers: int, access_log: bool = True) -> None:
-    """Serve Skranke with uvicorn until interrupted; refuses several workers on SQLite."""
+def run_server(
+    host: str, port: int, workers: int, access_log: bool = True, with_worker: bool = False
+) -> None:
+    """Serve Skranke with uvicorn until interrupted; refuses several workers on SQLite.
+
+    ``with_worker`` also runs the background worker (skranke.jobs) in a thread of this process
+    for as long as the server runs, so a small site needs no `skranke worker` beside it.
+    """
     import uvicorn
+
+    from skranke.jobs.worker import start_worker_thread
 
     if workers > 1 and uses_sqlite():
         raise CommandError(
             "SQLite serves one process only; use --workers 1, or PostgreSQL "
             "(SKRANKE_DATABASE_URL) for more workers."
         )
-    uvicorn.run(
-        "skranke.asgi:application",
-        host=host,
-        port=port,
-        workers=workers,
-        lifespan="off",
-        proxy_headers=True,
-        timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-        access_log=access_log,
-    )
+    # The thread lives in this (the supervising) process; uvicorn's own workers are started
+    # fresh (spawned), so with --workers N there is still one background worker, not N.
+    stop_worker = start_worker_thread() if with_worker else None
+    try:
+        uvicorn.run(
+            "skranke.asgi:application",
+            host=host,
+            port=port,
+            workers=workers,
+            lifespan="off",
+            proxy_headers=True,
+            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
+            access_log=access_log,
+        )
+    finally:
+        if stop_worker is not None:
+            stop_worker()
 
 
 class Command(BaseCommand):
@@ -52,6 +67,11 @@ class Command(BaseCommand):
             help="Skip collecting static files (they were collected at deployment).",
         )
         parser.add_argument("--no-access-log", action="store_true", help="Log no request lines.")
+        parser.add_argument(
+            "--with-worker",
+            action="store_true",
+            help="Also run the background worker (messages, reminders, purges) in this process.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["workers"] < 1:
@@ -70,4 +90,5 @@ class Command(BaseCommand):
             options["port"],
             options["workers"],
             access_log=not options["no_access_log"],
+            with_worker=options["with_worker"],
         )

@@ -1,0 +1,27 @@
+"""Background jobs of the number system."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from django.utils import timezone
+
+from skranke.jobs.registry import periodic_job
+from skranke.lib.localtime import local_date
+from skranke.queue.services import close_days_before
+
+logger = logging.getLogger(__name__)
+
+
+@periodic_job("queue.close_past_days", every=dt.timedelta(minutes=10))
+def close_past_days(payload: dict[str, Any]) -> None:
+    """End the visits of earlier local days that were never finished (reason `closed`).
+
+    Runs every ten minutes, so shortly after each local midnight yesterday's line is closed,
+    whichever time zone offset the night had.
+    """
+    closed = close_days_before(local_date(timezone.now()))
+    if closed:
+        logger.info("Closed %d visits left open from earlier days", closed)
