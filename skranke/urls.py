@@ -11,5 +11,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("devices/", include("skranke.access.urls")),
+    path("", include("skranke.queue.urls")),
     path("api/v1/", api.urls),
 ]

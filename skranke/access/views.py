@@ -5,9 +5,11 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_http_methods, require_safe
 
 from skranke.access.middleware import DEVICE_COOKIE
+from skranke.access.models import DeviceAccount, DevicePurpose
 from skranke.access.services import device_for_pairing_token, pair_device
 
 # A paired device stays signed in until it is revoked; the cookie only needs to outlive it.
@@ -25,7 +27,7 @@ def pair(request: HttpRequest, token: str) -> HttpResponse:
     if paired is None:
         return render(request, "access/pair.html", {"device": None}, status=404)
     device, credential = paired
-    response = redirect("access:this-device")
+    response = redirect(device_home(device))
     response.set_cookie(
         DEVICE_COOKIE,
         credential,
@@ -35,6 +37,13 @@ def pair(request: HttpRequest, token: str) -> HttpResponse:
         samesite="Lax",
     )
     return response
+
+
+def device_home(device: DeviceAccount) -> str:
+    """Return the page a newly paired device opens: its kiosk, or what it is signed in as."""
+    if device.purpose == DevicePurpose.KIOSK:
+        return reverse("queue:kiosk", args=[device.location.slug])
+    return reverse("access:this-device")
 
 
 @require_safe
