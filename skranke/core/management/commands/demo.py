@@ -64,4 +64,4 @@ class Command(BaseCommand):
             return
         self.stdout.write(f"Serving on {base}/ — press Ctrl+C to stop.")
         self.stdout.flush()
-        run_server(options["host"], options["port"], workers=1)
+        run_server(options["host"], options["port"], workers=1, with_worker=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from typing import Any
 
 from django.conf import settings
@@ -33,23 +34,33 @@ def run_server(
             "SQLite serves one process only; use --workers 1, or PostgreSQL "
             "(SKRANKE_DATABASE_URL) for more workers."
         )
+    options: dict[str, Any] = {
+        "host": host,
+        "port": port,
+        "workers": workers,
+        "lifespan": "off",
+        "proxy_headers": True,
+        "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
+        "access_log": access_log,
+    }
+    if not with_worker:
+        uvicorn.run("skranke.asgi:application", **options)
+        return
     # The thread lives in this (the supervising) process; uvicorn's own workers are started
     # fresh (spawned), so with --workers N there is still one background worker, not N.
-    stop_worker = start_worker_thread() if with_worker else None
+    stop_worker = start_worker_thread()
+    # After a graceful shutdown uvicorn restores the SIGTERM handler it found and raises the
+    # signal again, which by default ends the process at once, in the middle of the worker's
+    # job. This handler takes that signal so the worker finishes first; then it is raised again.
+    terminated: list[int] = []
+    previous = signal.signal(signal.SIGTERM, lambda number, frame: terminated.append(number))
     try:
-        uvicorn.run(
-            "skranke.asgi:application",
-            host=host,
-            port=port,
-            workers=workers,
-            lifespan="off",
-            proxy_headers=True,
-            timeout_graceful_shutdown=GRACEFUL_SHUTDOWN_SECONDS,
-            access_log=access_log,
-        )
+        uvicorn.run("skranke.asgi:application", **options)
     finally:
-        if stop_worker is not None:
-            stop_worker()
+        stop_worker()
+        signal.signal(signal.SIGTERM, previous)
+    if terminated:
+        signal.raise_signal(signal.SIGTERM)
 
 
 class Command(BaseCommand):
