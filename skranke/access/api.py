@@ -37,6 +37,7 @@ class ErrorOut(Schema):
 @router.post(
     "/heartbeat",
     auth=device_auth,
+    url_name="device-heartbeat",
     response={200: DeviceOut, 401: ErrorOut},
     summary="A paired device reports that it is alive",
 )

@@ -43,6 +43,8 @@ def device_home(device: DeviceAccount) -> str:
     """Return the page a newly paired device opens: its kiosk, or what it is signed in as."""
     if device.purpose == DevicePurpose.KIOSK:
         return reverse("queue:kiosk", args=[device.location.slug])
+    if device.purpose == DevicePurpose.DISPLAY:
+        return reverse("queue:display", args=[device.location.slug])
     return reverse("access:this-device")
 
 

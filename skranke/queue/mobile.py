@@ -11,6 +11,7 @@ import contextlib
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.views.decorators.http import require_POST, require_safe
 
 from skranke.access.ratelimit import rate_limit
@@ -31,6 +32,7 @@ def _ticket(token: str) -> Ticket:
 def ticket_page(request: HttpRequest, token: str) -> HttpResponse:
     ticket = _ticket(token)
     estimate = estimate_for_ticket(ticket)
+    state_url = reverse("api:ticket", args=[ticket.token])
     response = render(
         request,
         "queue/mobile/ticket.html",
@@ -39,6 +41,8 @@ def ticket_page(request: HttpRequest, token: str) -> HttpResponse:
             "location": ticket.location,
             "position": estimate.position,
             "expected_wait": estimate.expected_wait_minutes,
+            "state_url": state_url,
+            "stream_url": f"{state_url}/events",
         },
     )
     # The page is personal to whoever holds the link; keep it out of shared caches.
