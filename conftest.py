@@ -19,6 +19,10 @@ _TEST_DATA = _ROOT / "var" / "test"
 
 os.environ["SKRANKE_DATA_DIR"] = str(_TEST_DATA)
 os.environ.setdefault("SKRANKE_SECRET_KEY", "test-secret-key-that-is-long-enough-for-django-checks")
+# Abuse limits and the login lockout are lifted for the suite (the README says how); the tests
+# of those features turn them on for themselves.
+os.environ.setdefault("SKRANKE_RATE_LIMITS", "off")
+os.environ.setdefault("SKRANKE_LOGIN_LOCKOUT", "0")
 if os.environ.get("SKRANKE_TEST_DATABASE_URL"):
     os.environ["SKRANKE_DATABASE_URL"] = os.environ["SKRANKE_TEST_DATABASE_URL"]
 else:

@@ -6,7 +6,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
-from ninja.errors import Throttled
+from ninja.errors import AuthenticationError, Throttled
 
 from skranke.access.api import router as device_router
 from skranke.access.api import staff_router
@@ -42,6 +42,15 @@ def refused(request: HttpRequest, error: QueueError) -> HttpResponse:
 @api.exception_handler(NotSignedIn)
 def not_signed_in(request: HttpRequest, error: NotSignedIn) -> HttpResponse:
     return api.create_response(request, {"detail": _("Sign in first.")}, status=401)
+
+
+@api.exception_handler(AuthenticationError)
+def not_authenticated(request: HttpRequest, error: AuthenticationError) -> HttpResponse:
+    # A paired kiosk or screen calling a staff endpoint is signed in, just not as someone who
+    # may do this: it is refused (403), as check_capability refuses it, not asked to sign in.
+    if getattr(request, "device", None) is not None:
+        return permission_denied(request, PermissionDenied())
+    return not_signed_in(request, NotSignedIn())
 
 
 @api.exception_handler(PermissionDenied)

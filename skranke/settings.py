@@ -291,6 +291,9 @@ def _cache(url: str) -> dict[str, Any]:
         return {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "skranke_cache",
+            # Room for a minute's counters of many clients: past the limit the cache drops the
+            # expired entries, then live ones by key order, which would forget live counters.
+            "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     if url.startswith(("redis://", "rediss://", "unix://")):
         return {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
@@ -401,3 +404,26 @@ SKRANKE_SMS_HTTP_RECIPIENT_FIELD = env_str("SKRANKE_SMS_HTTP_RECIPIENT_FIELD", "
 SKRANKE_SMS_HTTP_TEXT_FIELD = env_str("SKRANKE_SMS_HTTP_TEXT_FIELD", "text")
 SKRANKE_SMS_HTTP_SENDER_FIELD = env_str("SKRANKE_SMS_HTTP_SENDER_FIELD", "from")
 SKRANKE_SMS_HTTP_TIMEOUT = env_int("SKRANKE_SMS_HTTP_TIMEOUT", 10, minimum=1, maximum=120)
+
+# Live streams ---------------------------------------------------------------------------------
+# Server-sent events for displays, kiosks, counters and phones (skranke.queue.streams and .hub).
+# A quiet stream sends a comment this often, so proxies and browsers do not take it for dead.
+SKRANKE_STREAM_HEARTBEAT_SECONDS = env_int(
+    "SKRANKE_STREAM_HEARTBEAT_SECONDS", 15, minimum=1, maximum=300
+)
+# On SQLite the event hub looks for new events this often (PostgreSQL's NOTIFY needs no polling).
+SKRANKE_STREAM_POLL_MILLISECONDS = env_int(
+    "SKRANKE_STREAM_POLL_MILLISECONDS", 250, minimum=20, maximum=5000
+)
+# Events a client may fall behind before its stream is ended; its browser then reconnects and
+# resumes, instead of one slow phone holding memory or the others up.
+SKRANKE_STREAM_CLIENT_BUFFER = env_int(
+    "SKRANKE_STREAM_CLIENT_BUFFER", 256, minimum=4, maximum=100_000
+)
+# The hub LISTENs on a connection of its own. When SKRANKE_DATABASE_URL goes through PgBouncer in
+# transaction mode (where LISTEN does not work), point this straight at PostgreSQL.
+SKRANKE_STREAM_LISTEN_URL = env_str("SKRANKE_STREAM_LISTEN_URL", "")
+if SKRANKE_STREAM_LISTEN_URL and not SKRANKE_STREAM_LISTEN_URL.startswith(
+    ("postgres://", "postgresql://")
+):
+    raise BadSetting("SKRANKE_STREAM_LISTEN_URL must be a postgres:// URL")

@@ -63,7 +63,11 @@ def _location_out(location: Location, now: dt.datetime) -> LocationOut:
     )
 
 
-@router.get("", response=list[LocationOut], summary="List the active citizen service centres")
+@router.get(
+    "",
+    response={200: list[LocationOut], 429: ErrorOut},
+    summary="List the active citizen service centres",
+)
 def list_locations(request: HttpRequest) -> list[LocationOut]:
     now = timezone.now()
     return [_location_out(location, now) for location in Location.objects.filter(active=True)]
@@ -71,7 +75,7 @@ def list_locations(request: HttpRequest) -> list[LocationOut]:
 
 @router.get(
     "/{slug}",
-    response={200: LocationOut, 404: ErrorOut},
+    response={200: LocationOut, 404: ErrorOut, 429: ErrorOut},
     summary="One centre with today's hours",
 )
 def get_location(request: HttpRequest, slug: str) -> LocationOut:
