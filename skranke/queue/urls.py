@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from django.urls import path
 
-from skranke.queue import display, kiosk, mobile
+from skranke.queue import counter, display, floor, kiosk, mobile
 
 app_name = "queue"
 urlpatterns = [
@@ -14,4 +14,20 @@ urlpatterns = [
     path("display/<slug:slug>/", display.display, name="display"),
     path("t/<str:token>/", mobile.ticket_page, name="mobile"),
     path("t/<str:token>/cancel/", mobile.cancel, name="mobile-cancel"),
+    path("counter/", counter.choose, name="counter-choose"),
+    path("counter/open/", counter.open_counter, name="counter-open"),
+    path("counter/<int:counter_id>/", counter.working_page, name="counter"),
+    path("counter/<int:counter_id>/queues/", counter.queue_panel, name="counter-queues"),
+    path("counter/<int:counter_id>/pause/", counter.pause, name="counter-pause"),
+    path("counter/<int:counter_id>/resume/", counter.resume_counter, name="counter-resume"),
+    path("counter/<int:counter_id>/close/", counter.close, name="counter-close"),
+    path("counter/<int:counter_id>/call-next/", counter.call_next, name="counter-call-next"),
+    path("counter/<int:counter_id>/call/", counter.call_number, name="counter-call"),
+    path(
+        "counter/<int:counter_id>/tickets/<int:ticket_id>/<slug:action>/",
+        counter.ticket_view,
+        name="counter-ticket",
+    ),
+    path("floor/<slug:slug>/", floor.start, name="floor"),
+    path("floor/<slug:slug>/number/<str:token>/", floor.number, name="floor-number"),
 ]

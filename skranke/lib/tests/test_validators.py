@@ -9,6 +9,7 @@ import pytest
 from django import forms
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest
+from django.utils import translation
 from hypothesis import given
 from hypothesis import strategies as st
 from ninja import Router, Schema
@@ -118,7 +119,7 @@ def test_an_endpoint_taking_the_schema_answers_422_with_the_message() -> None:
 
 
 def test_check_import_text_names_the_line_and_column() -> None:
-    with pytest.raises(CprInImport) as caught:
+    with translation.override("en"), pytest.raises(CprInImport) as caught:
         check_import_text(NOTE_WITH_CPR, line=17, column="note")
     assert caught.value.line == 17
     assert caught.value.column == "note"
@@ -127,10 +128,14 @@ def test_check_import_text_names_the_line_and_column() -> None:
     assert "“note”" in message
     assert "CPR number" in message
     assert "010190" not in message
+    with translation.override("da"), pytest.raises(CprInImport) as in_danish:
+        check_import_text(NOTE_WITH_CPR, line=17, column="note")
+    assert "Linje 17" in str(in_danish.value)
+    assert "CPR-nummer" in str(in_danish.value)
 
 
 def test_a_cpr_in_an_import_is_a_value_error_for_readers_that_catch_those() -> None:
-    with pytest.raises(ValueError, match="Line 3"):
+    with pytest.raises(ValueError, match="Linje 3"):
         check_import_text("0101901234", line=3, column="comment")
 
 
