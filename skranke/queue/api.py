@@ -7,16 +7,17 @@ allow, a busy counter) answer 409 with `detail` and a stable `code`.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Annotated, Any
 
 from django.db.models import Q
-from django.http import Http404, HttpRequest
+from django.http import Http404, HttpRequest, HttpResponseBase
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Router, Schema
+from ninja import Field, Router, Schema
 from ninja.errors import HttpError
+from pydantic import StringConstraints
 
 from skranke.access.auth import STAFF
 from skranke.access.permissions import Capability, check_capability
@@ -24,7 +25,7 @@ from skranke.catalogue.models import Queue, Service, SubjectArea
 from skranke.lib.localtime import local_date
 from skranke.lib.validators import NoCprStr
 from skranke.organisation.models import Counter, Location
-from skranke.queue import services
+from skranke.queue import services, streams
 from skranke.queue.errors import IllegalTransition
 from skranke.queue.estimates import estimate_for_ticket
 from skranke.queue.models import (
@@ -45,15 +46,27 @@ class ErrorOut(Schema):
     detail: str
 
 
+class InputErrorOut(Schema):
+    """422: what in the path or body is wrong, one entry (loc, msg, type) per problem."""
+
+    detail: list[dict[str, Any]]
+
+
 class RefusalOut(Schema):
     detail: str
     code: str
     next_opening: dt.datetime | None = None
 
 
+# PostgreSQL cannot store or even look up text holding the NUL character (SQLite can), so text
+# taken in, from the path or the body, refuses it: a 422 rather than a database error.
+NO_NUL = r"^[^\x00]*$"
+Text = Annotated[str, StringConstraints(pattern=NO_NUL)]
+
+
 class IssueIn(Schema):
-    location: str
-    service: str
+    location: Text
+    service: Text
 
 
 class TicketOut(Schema):
@@ -110,7 +123,7 @@ class OpenIn(Schema):
 
 
 class CallIn(Schema):
-    number: str
+    number: Text
 
 
 class TransferIn(Schema):
@@ -131,18 +144,26 @@ class CancelIn(Schema):
     pass
 
 
+# Free text is limited to its column's length (200), so a longer text is a 422, not a database
+# error (PostgreSQL refuses it; SQLite would store it).
 class CloseQueueIn(Schema):
-    reason: NoCprStr
+    reason: NoCprStr = Field(min_length=1, max_length=200, pattern=NO_NUL)
 
 
 class StaffIssueIn(Schema):
-    location: str
-    service: str
+    location: Text
+    service: Text
     urgent: bool = False
-    note: NoCprStr = ""
+    note: NoCprStr = Field("", max_length=200, pattern=NO_NUL)
 
 
-STAFF_ERRORS: dict[int, Any] = {401: ErrorOut, 403: ErrorOut, 404: ErrorOut, 409: RefusalOut}
+STAFF_ERRORS: dict[int, Any] = {
+    401: ErrorOut,
+    403: ErrorOut,
+    404: ErrorOut,
+    409: RefusalOut,
+    422: InputErrorOut,
+}
 
 
 def _service(identifier: str) -> Service:
@@ -199,7 +220,7 @@ def _source(request: HttpRequest) -> Source:
 
 @router.post(
     "/tickets",
-    response={201: TicketOut, 404: ErrorOut, 409: RefusalOut, 429: ErrorOut},
+    response={201: TicketOut, 404: ErrorOut, 409: RefusalOut, 422: InputErrorOut, 429: ErrorOut},
     summary="Draw a number for a service at a centre",
 )
 def draw_number(request: HttpRequest, payload: IssueIn) -> tuple[int, TicketOut]:
@@ -216,12 +237,16 @@ def _citizen_ticket(token: str) -> Ticket:
 
 @router.get(
     "/tickets/{token}",
-    response={200: CitizenTicketOut, 404: ErrorOut, 429: ErrorOut},
+    response={200: CitizenTicketOut, 404: ErrorOut, 422: InputErrorOut, 429: ErrorOut},
     url_name="ticket",
     summary="A citizen's number: place in line, expected wait, counter when called",
 )
-def ticket_status(request: HttpRequest, token: str) -> CitizenTicketOut:
-    ticket = _citizen_ticket(token)
+def ticket_status(request: HttpRequest, token: Text) -> CitizenTicketOut:
+    return citizen_ticket_out(_citizen_ticket(token))
+
+
+def citizen_ticket_out(ticket: Ticket) -> CitizenTicketOut:
+    """Return what a citizen sees of their ticket (also sent by its live stream)."""
     estimate = estimate_for_ticket(ticket)
     return CitizenTicketOut(
         number=ticket.display_number,
@@ -236,21 +261,71 @@ def ticket_status(request: HttpRequest, token: str) -> CitizenTicketOut:
 
 @router.post(
     "/tickets/{token}/cancel",
-    response={200: CitizenTicketOut, 404: ErrorOut, 409: RefusalOut, 429: ErrorOut},
+    response={
+        200: CitizenTicketOut,
+        404: ErrorOut,
+        409: RefusalOut,
+        422: InputErrorOut,
+        429: ErrorOut,
+    },
     summary="The citizen gives up their number",
 )
-def cancel_by_citizen(request: HttpRequest, token: str) -> CitizenTicketOut:
+def cancel_by_citizen(request: HttpRequest, token: Text) -> CitizenTicketOut:
     services.cancel(_citizen_ticket(token), CancelReason.CITIZEN)
     return ticket_status(request, token)
 
 
 @router.get(
     "/locations/{slug}/status",
-    response={200: LocationState, 404: ErrorOut, 429: ErrorOut},
+    response={200: LocationState, 404: ErrorOut, 422: InputErrorOut, 429: ErrorOut},
+    url_name="location-status",
     summary="Queues, waiting counts, expected waits, open counters and recent calls",
 )
-def status(request: HttpRequest, slug: str) -> LocationState:
+def status(request: HttpRequest, slug: Text) -> LocationState:
     return location_status(get_object_or_404(Location, slug=slug, active=True))
+
+
+# Live streams -----------------------------------------------------------------------------------
+# Server-sent events (skranke.queue.streams): plain streaming responses, so the 200 answer is
+# described here by hand; the anonymous rate limit counts each connection like any request.
+
+_EVENT_STREAM: dict[str, Any] = {
+    "responses": {
+        200: {
+            "description": "text/event-stream: `retry`, a `snapshot`, then events (`id:` is the "
+            "event id, `event:` its kind, `data:` JSON) and `: keepalive` comments; reconnect "
+            "with `Last-Event-ID` (or `?last_event_id=`) to get exactly the events missed.",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    }
+}
+STREAM_ERRORS: dict[int, Any] = {404: ErrorOut, 429: ErrorOut, 503: ErrorOut}
+
+
+@router.get(
+    "/locations/{slug}/events",
+    response=STREAM_ERRORS,
+    summary="Live events at a centre for displays, kiosks and counters (server-sent events)",
+    openapi_extra=_EVENT_STREAM,
+)
+async def location_events(request: HttpRequest, slug: str) -> HttpResponseBase:
+    try:
+        return await streams.location_stream(request, slug)
+    except streams.LiveUpdatesUnavailable as error:
+        raise HttpError(503, str(error)) from None
+
+
+@router.get(
+    "/tickets/{token}/events",
+    response=STREAM_ERRORS,
+    summary="A citizen's number live: its own events and its place in line (server-sent events)",
+    openapi_extra=_EVENT_STREAM,
+)
+async def ticket_events(request: HttpRequest, token: str) -> HttpResponseBase:
+    try:
+        return await streams.ticket_stream(request, token, citizen_ticket_out)
+    except streams.LiveUpdatesUnavailable as error:
+        raise HttpError(503, str(error)) from None
 
 
 # Staff ------------------------------------------------------------------------------------------
@@ -443,7 +518,9 @@ def finish(request: HttpRequest, ticket_id: int, payload: FinishIn) -> StaffTick
     return _staff_ticket_out(done)
 
 
-@_ticket_action("Cancel the visit (staff)", "cancel")
+# Not ".../cancel": that path is the citizen's POST /tickets/{token}/cancel, which would answer
+# every staff cancel (Django matches the first pattern, and both segments are plain strings).
+@_ticket_action("Cancel the visit (staff)", "staff-cancel")
 def cancel_by_staff(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
     ticket = _staff_ticket(request, ticket_id)
     return _staff_ticket_out(services.cancel(ticket, CancelReason.STAFF, request.user))

@@ -294,6 +294,9 @@ def close_counter(
     """Close a counter. Raises IllegalTransition while it holds a ticket or is closed."""
     now = _now(now)
     with transaction.atomic():
+        # Lock the session before looking for a ticket: a call at this counter (which locks it
+        # too) has then either committed and is seen here, or waits and finds the counter closed.
+        CounterSession.objects.select_for_update().get(pk=session.pk)
         if Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER).exists():
             raise IllegalTransition(
                 "holding_ticket", _("Finish, park or transfer the current number first.")
@@ -324,7 +327,13 @@ def call_order(tickets: QuerySet[Ticket], now: dt.datetime) -> QuerySet[Ticket]:
 
 
 def _active_session(session: CounterSession) -> CounterSession:
-    session.refresh_from_db()
+    """Lock ``session``'s row in the caller's transaction, refresh it and return it.
+
+    Calling checks the session under this lock, and closing or pausing the counter takes the same
+    lock, so no citizen is called to a counter closed at the same moment. (On SQLite the IMMEDIATE
+    transaction serialises them instead.) Raises IllegalTransition when closed or paused.
+    """
+    session.refresh_from_db(from_queryset=CounterSession.objects.select_for_update())
     if session.closed_at is not None:
         raise IllegalTransition("not_open", _("The counter is not open."))
     if session.paused_at is not None:
@@ -377,16 +386,16 @@ def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = Non
     waits. Raises IllegalTransition when the counter is not open or is paused, CounterConflict
     when it already holds a ticket."""
     now = _now(now)
-    session = _active_session(session)
-    if Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER).exists():
-        raise CounterConflict(
-            "counter_busy", _("This counter already has a number; finish it first.")
-        )
-    queue_ids = _ordered_queue_ids(session)
-    groups = (
-        [queue_ids] if session.longest_waiting_first else [[queue_id] for queue_id in queue_ids]
-    )
     with transaction.atomic():
+        session = _active_session(session)
+        if Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER).exists():
+            raise CounterConflict(
+                "counter_busy", _("This counter already has a number; finish it first.")
+            )
+        queue_ids = _ordered_queue_ids(session)
+        groups = (
+            [queue_ids] if session.longest_waiting_first else [[queue_id] for queue_id in queue_ids]
+        )
         for group in groups:
             ticket = _call_first_waiting(group, session, staff, now)
             if ticket is not None:
@@ -425,11 +434,11 @@ def call_ticket(
     Raises IllegalTransition when it is not waiting or parked, or belongs to another centre.
     """
     now = _now(now)
-    session = _active_session(session)
-    if ticket.location_id != session.counter.location_id:
-        raise IllegalTransition("other_centre", _("This number belongs to another centre."))
     was_parked = ticket.status == TicketStatus.PARKED
     with transaction.atomic():
+        session = _active_session(session)
+        if ticket.location_id != session.counter.location_id:
+            raise IllegalTransition("other_centre", _("This number belongs to another centre."))
         if not _to_counter(
             ticket.pk, (TicketStatus.WAITING, TicketStatus.PARKED), session, staff, now
         ):
