@@ -15,7 +15,17 @@ from pathlib import Path
 import pytest
 
 _ROOT = Path(__file__).resolve().parent
-_TEST_DATA = _ROOT / "var" / "test"
+# A data folder per database kind, so a run on SQLite and one on PostgreSQL side by side do not
+# collect static files into (or share a test database file in) the same place.
+_TEST_DATA = (
+    _ROOT
+    / "var"
+    / (
+        "test-postgresql"
+        if os.environ.get("SKRANKE_TEST_DATABASE_URL", "").startswith("postgres")
+        else "test"
+    )
+)
 
 os.environ["SKRANKE_DATA_DIR"] = str(_TEST_DATA)
 os.environ.setdefault("SKRANKE_SECRET_KEY", "test-secret-key-that-is-long-enough-for-django-checks")
