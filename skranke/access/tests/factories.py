@@ -20,9 +20,7 @@ def make_location(**fields: Any) -> Location:
     return Location.objects.create(**fields)
 
 
-def make_staff(
-    role: Role, locations: list[Location] | None = None, **fields: Any
-) -> User:
+def make_staff(role: Role, locations: list[Location] | None = None, **fields: Any) -> User:
     fields.setdefault("username", f"staff-{next(_numbers)}")
     user = User.objects.create_user(password="a-long-test-password", **fields)
     profile = StaffProfile.objects.create(user=user, role=role)

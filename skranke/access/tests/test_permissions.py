@@ -149,7 +149,8 @@ def test_the_written_matrix_matches_the_code() -> None:
     roles = {**{role.value: role for role in Role}, **{role.value: role for role in DeviceRole}}
     written = {
         capability: {
-            roles[column] for column, cell in zip(columns, cells.split("|"), strict=True)
+            roles[column]
+            for column, cell in zip(columns, cells.split("|"), strict=True)
             if cell.strip() == "yes"
         }
         for capability, cells in rows

@@ -13,7 +13,6 @@ from skranke.access.models import ApiToken, DeviceAccount
 from skranke.access.services import user_for_api_token
 from skranke.catalogue.models import Queue, Service, SubjectArea
 from skranke.core.demo import load_demo
-from skranke.queue.models import CounterSession, Ticket, TicketStatus
 from skranke.organisation.models import (
     Counter,
     HoursKind,
@@ -25,6 +24,7 @@ from skranke.organisation.models import (
     Team,
     TeamKind,
 )
+from skranke.queue.models import CounterSession, Ticket, TicketStatus
 
 pytestmark = pytest.mark.django_db
 
@@ -91,7 +91,7 @@ def test_loading_twice_changes_nothing_but_the_fresh_secrets() -> None:
     assert admin.check_password("changed-by-the-administrator")
 
 
-@pytest.mark.skipif("uses_postgresql()", reason="the demo command runs on SQLite only")
+@pytest.mark.skipif(uses_postgresql(), reason="the demo command runs on SQLite only")
 def test_demo_command_prepares_and_prints_logins_and_links() -> None:
     output = io.StringIO()
     call_command("demo", "--no-serve", stdout=output)
@@ -108,7 +108,7 @@ def test_demo_command_refuses_a_bad_port() -> None:
         call_command("demo", "--no-serve", "--port", "0")
 
 
-@pytest.mark.skipif("not uses_postgresql()", reason="checks the refusal on PostgreSQL")
+@pytest.mark.skipif(not uses_postgresql(), reason="checks the refusal on PostgreSQL")
 def test_demo_command_refuses_postgresql() -> None:
     with pytest.raises(CommandError, match="SQLite"):
         call_command("demo", "--no-serve")

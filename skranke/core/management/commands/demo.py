@@ -49,8 +49,7 @@ class Command(BaseCommand):
                     "",
                     "  Device pairing links (open one on the kiosk, screen or counter tablet):",
                     *(
-                        f"    {device.location.name} · {device.get_purpose_display()}: "
-                        f"{base}{path}"
+                        f"    {device.location.name} · {device.get_purpose_display()}: {base}{path}"
                         for device, path in access.pairing_paths
                     ),
                     "",
