@@ -24,6 +24,7 @@ from skranke.access.services import (
     revoke_api_token,
     revoke_device,
 )
+from skranke.audit.services import record_action
 
 
 class ManageDevicesOnly(admin.ModelAdmin):
@@ -71,7 +72,11 @@ class DeviceAccountAdmin(ManageDevicesOnly):
 
     @admin.action(description=_("Revoke the selected devices"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[DeviceAccount]) -> None:
-        count = sum(revoke_device(device) for device in queryset)
+        count = 0
+        for device in queryset:
+            if revoke_device(device):
+                record_action(request.user, "device_revoked", device)
+                count += 1
         self.message_user(
             request,
             ngettext("%(count)d device revoked.", "%(count)d devices revoked.", count)
@@ -115,6 +120,7 @@ class DeviceAccountAdmin(ManageDevicesOnly):
         link = qr_code = None
         if request.method == "POST" and device.revoked_at is None:
             link = pairing_url(request, new_pairing_token(device))
+            record_action(request.user, "device_pairing_link_created", device)
             qr_code = segno.make(link, error="m").svg_data_uri(scale=6, border=2)
         context = {
             **self.admin_site.each_context(request),
@@ -164,7 +170,11 @@ class ApiTokenAdmin(ManageDevicesOnly):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
-        count = sum(revoke_api_token(token) for token in queryset)
+        count = 0
+        for token in queryset:
+            if revoke_api_token(token):
+                record_action(request.user, "api_token_revoked", token)
+                count += 1
         self.message_user(
             request,
             ngettext("%(count)d token revoked.", "%(count)d tokens revoked.", count)

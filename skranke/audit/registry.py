@@ -79,3 +79,7 @@ def register_configuration_models() -> None:
     # Signing in touches last_login, which is not a staff action; the password is a secret. A
     # changed password is still recorded, as the action "password_changed" (audit.receivers).
     register_models([get_user_model()], exclude_fields=["last_login"])
+    # Devices and tokens: who created them is logged here; pairing and revoking are written with
+    # record_action by the admin, since those are conditional updates the signals never see.
+    register_models([apps.get_model("access.DeviceAccount")], exclude_fields=["last_seen_at"])
+    register_models([apps.get_model("access.ApiToken")], exclude_fields=["last_used_at"])

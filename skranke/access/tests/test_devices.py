@@ -7,6 +7,7 @@ import re
 import threading
 
 import pytest
+from auditlog.models import LogEntry
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
@@ -21,6 +22,7 @@ from skranke.access.services import (
     record_heartbeat,
 )
 from skranke.access.tests.factories import make_device, make_location, make_staff
+from skranke.audit.services import domain_action
 from skranke.organisation.models import Role
 
 PAIR_LINK = re.compile(r"http://testserver/devices/pair/([\w-]+)/")
@@ -122,6 +124,9 @@ def test_a_revoked_device_is_refused_at_once(admin_client: Client) -> None:
     )
     device.refresh_from_db()
     assert device.revoked_at is not None
+    assert [domain_action(entry) for entry in LogEntry.objects.get_for_object(device)].count(
+        "device_revoked"
+    ) == 1
     assert client.post("/api/v1/devices/heartbeat").status_code == 401
     assert device.name not in client.get("/devices/this/").content.decode()
 
