@@ -12,7 +12,9 @@ N" would then miss the smaller id that committed later, so the PostgreSQL hub ne
 on while a smaller one may still commit: it holds later events back until the gap fills, or until
 every transaction that was writing events when the gap was seen has ended (then the id was rolled
 back and never comes). Every subscriber therefore sees every event exactly once, in id order, and
-`delivered_upto` always means "every event up to here is delivered or will never exist".
+`delivered_upto` always means "every event up to here is delivered or will never exist". (One
+exception: a writer stuck for GAP_PATIENCE_SECONDS is passed over, and its event, should it
+commit after all, is sent late and out of order.)
 """
 
 from __future__ import annotations
@@ -660,6 +662,13 @@ class ListeningHub(EventHub):
         self._sync_waiters.append(waiter)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(waiter, SYNC_PATIENCE_SECONDS)
+
+    def stop(self) -> None:
+        super().stop()
+        for waiter in self._sync_waiters:
+            if not waiter.done():
+                waiter.set_result(None)
+        self._sync_waiters.clear()
 
     def _answer_sync_waiters(self, waiting: list[asyncio.Future[None]]) -> None:
         """Release the streams that asked before the last read, once nothing is held back."""
