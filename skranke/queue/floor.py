@@ -20,13 +20,14 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods, require_safe
 
 from skranke.access.permissions import Capability, has_capability, requires
-from skranke.catalogue.models import QueueKind, Service, SubjectArea
+from skranke.catalogue.models import Service, SubjectArea
 from skranke.lib.validators import validate_no_cpr
 from skranke.organisation.hours import centre_today
 from skranke.organisation.models import Location
 from skranke.queue import services
 from skranke.queue.errors import IssueRefused
 from skranke.queue.estimates import estimate_for_ticket
+from skranke.queue.kiosk import drawable_services
 from skranke.queue.models import Priority, Source, Ticket
 
 NOTE_MAX_LENGTH = 200
@@ -34,23 +35,6 @@ NOTE_MAX_LENGTH = 200
 
 def floor_location(request: HttpRequest, slug: str, **_kwargs: object) -> Location:
     return get_object_or_404(Location, slug=slug, active=True)
-
-
-def issuable_services(location: Location) -> list[Service]:
-    """Return the walk-in services an active front queue at ``location`` takes (as the kiosk)."""
-    return list(
-        Service.objects.filter(
-            active=True,
-            walk_in=True,
-            subject_area__active=True,
-            queues__location=location,
-            queues__kind=QueueKind.FRONT,
-            queues__active=True,
-        )
-        .select_related("subject_area")
-        .distinct()
-        .order_by("subject_area__sort_order", "subject_area__name", "sort_order", "name")
-    )
 
 
 class IssueForm(forms.Form):
@@ -83,7 +67,7 @@ def _groups(offered: list[Service]) -> list[tuple[SubjectArea, list[Service]]]:
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     """The form; a POST issues the number and shows it, or says plainly why not."""
     location = floor_location(request, slug)
-    offered = issuable_services(location)
+    offered = drawable_services(location)
     may_mark_urgent = has_capability(request, Capability.MANAGE_QUEUES, location)
     form = IssueForm(offered, request.POST if request.method == "POST" else None)
     refusal: IssueRefused | None = None

@@ -32,7 +32,7 @@ def kiosk_location(request: HttpRequest, slug: str, **_kwargs: object) -> Locati
     return get_object_or_404(Location, slug=slug, active=True)
 
 
-def _drawable_services(location: Location) -> list[Service]:
+def drawable_services(location: Location) -> list[Service]:
     """Return the walk-in services some active front queue at ``location`` takes."""
     return list(
         Service.objects.filter(
@@ -45,7 +45,7 @@ def _drawable_services(location: Location) -> list[Service]:
         )
         .select_related("subject_area")
         .distinct()
-        .order_by("subject_area__sort_order", "sort_order", "name")
+        .order_by("subject_area__sort_order", "subject_area__name", "sort_order", "name")
     )
 
 
@@ -64,7 +64,7 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     """Subject areas to choose from, or a plain 'closed' message with the next opening."""
     location = kiosk_location(request, slug)
     today = centre_today(location, timezone.now())
-    drawable = _drawable_services(location)
+    drawable = drawable_services(location)
     areas: dict[int, SubjectArea] = {}
     for service in drawable:
         areas.setdefault(service.subject_area_id, service.subject_area)
@@ -89,7 +89,7 @@ def area(request: HttpRequest, slug: str, area_slug: str) -> HttpResponse:
     """The services of one subject area, as big buttons."""
     location = kiosk_location(request, slug)
     chosen = get_object_or_404(SubjectArea, slug=area_slug, active=True)
-    offered = [s for s in _drawable_services(location) if s.subject_area_id == chosen.pk]
+    offered = [s for s in drawable_services(location) if s.subject_area_id == chosen.pk]
     if not offered:
         return redirect("queue:kiosk", slug=slug)
     return render(
