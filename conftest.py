@@ -17,13 +17,18 @@ import pytest
 _ROOT = Path(__file__).resolve().parent
 # A data folder per database kind, so a run on SQLite and one on PostgreSQL side by side do not
 # collect static files into (or share a test database file in) the same place.
+# SKRANKE_TEST_DATA_DIR chooses another, for runs side by side in one checkout.
 _TEST_DATA = (
-    _ROOT
-    / "var"
-    / (
-        "test-postgresql"
-        if os.environ.get("SKRANKE_TEST_DATABASE_URL", "").startswith("postgres")
-        else "test"
+    Path(os.environ["SKRANKE_TEST_DATA_DIR"])
+    if os.environ.get("SKRANKE_TEST_DATA_DIR")
+    else (
+        _ROOT
+        / "var"
+        / (
+            "test-postgresql"
+            if os.environ.get("SKRANKE_TEST_DATABASE_URL", "").startswith("postgres")
+            else "test"
+        )
     )
 )
 
