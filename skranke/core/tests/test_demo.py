@@ -7,12 +7,13 @@ import io
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
+from django.test import Client
 
 from conftest import uses_postgresql
 from skranke.access.models import ApiToken, DeviceAccount
 from skranke.access.services import user_for_api_token
 from skranke.catalogue.models import Queue, Service, SubjectArea
-from skranke.core.demo import load_demo
+from skranke.core.demo import DEMO_PASSWORD, load_demo
 from skranke.organisation.models import (
     Counter,
     HoursKind,
@@ -101,6 +102,31 @@ def test_demo_command_prepares_and_prints_logins_and_links() -> None:
     assert "skranke-demo" in text
     assert text.count("/devices/pair/") == 9
     assert Location.objects.count() == 3
+
+
+@pytest.mark.skipif(uses_postgresql(), reason="the demo command runs on SQLite only")
+def test_the_printed_kiosk_display_and_counter_addresses_work(client: Client) -> None:
+    output = io.StringIO()
+    call_command("demo", "--no-serve", stdout=output)
+    lines = {
+        line.split(":", 1)[0].strip(): line.split()[1:]
+        for line in output.getvalue().splitlines()
+        if line.strip().startswith(("Kiosk:", "Display:", "Counter:"))
+    }
+    base = "http://127.0.0.1:8000"
+    for label, page in [("Kiosk", "/kiosk/demo/"), ("Display", "/display/demo/")]:
+        pairing, _arrow, shown = lines[label][:3]
+        assert shown == base + page
+        device_client = Client()
+        confirm = device_client.get(pairing.removeprefix(base))
+        assert confirm.status_code == 200
+        paired = device_client.post(pairing.removeprefix(base))
+        assert paired.status_code == 302
+        assert paired["Location"] == page
+        assert device_client.get(page).status_code == 200
+    counter = lines["Counter"][0]
+    assert client.login(username="medarbejder", password=DEMO_PASSWORD)
+    assert client.get(counter.removeprefix(base)).status_code in (200, 302)
 
 
 def test_demo_command_refuses_a_bad_port() -> None:

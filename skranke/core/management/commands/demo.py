@@ -8,7 +8,9 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from skranke.core.demo import DEMO_PASSWORD, DEMO_USERS, load_demo
+from skranke.access.models import DevicePurpose
+from skranke.access.views import device_home
+from skranke.core.demo import DEMO_PASSWORD, DEMO_USERS, DemoAccess, load_demo
 from skranke.core.management.commands.serve import run_server, uses_sqlite
 
 
@@ -47,11 +49,7 @@ class Command(BaseCommand):
                     f"  Demo logins (password '{DEMO_PASSWORD}' for all):",
                     *(f"    {user.username:<12} {user.role.label}" for user in DEMO_USERS),
                     "",
-                    "  Device pairing links (open one on the kiosk, screen or counter tablet):",
-                    *(
-                        f"    {device.location.name} · {device.get_purpose_display()}: {base}{path}"
-                        for device, path in access.pairing_paths
-                    ),
+                    *_number_system_lines(base, access),
                     "",
                     "  API token for the manager 'leder' (new on every run):",
                     f"    curl -H 'Authorization: Bearer {access.manager_token}' {base}/api/v1/me",
@@ -64,3 +62,33 @@ class Command(BaseCommand):
         self.stdout.write(f"Serving on {base}/ — press Ctrl+C to stop.")
         self.stdout.flush()
         run_server(options["host"], options["port"], workers=1, with_worker=True)
+
+
+def _number_system_lines(base: str, access: DemoAccess) -> list[str]:
+    """The kiosk, display and counter addresses of the around-the-clock centre, then the rest.
+
+    A kiosk or display is a paired device: its one-time link pairs the browser that opens it and
+    then shows the page (the address after the arrow), which works in that browser from then on.
+    """
+    screens = (DevicePurpose.KIOSK, DevicePurpose.DISPLAY)
+    live = [
+        (device, path)
+        for device, path in access.pairing_paths
+        if device.location.slug == "demo" and device.purpose in screens
+    ]
+    others = [pair for pair in access.pairing_paths if pair not in live]
+    lines = ["  Number system at the demo centre (one browser window each):"]
+    for device, path in live:
+        label = "Kiosk:" if device.purpose == DevicePurpose.KIOSK else "Display:"
+        lines.append(f"    {label:<16} {base}{path}  → {base}{device_home(device)}")
+    lines += [
+        f"    {'Counter:':<16} {base}/counter/  (log in as medarbejder)",
+        f"    {'Floor guide:':<16} {base}/floor/demo/  (log in as medarbejder)",
+        "",
+        "  Other device pairing links (open one on the kiosk, screen or counter tablet):",
+        *(
+            f"    {device.location.name} · {device.get_purpose_display()}: {base}{path}"
+            for device, path in others
+        ),
+    ]
+    return lines
