@@ -17,6 +17,7 @@ help:
 	@echo "make demo      set up and serve the demo municipality on http://127.0.0.1:8000/"
 	@echo "make test      set up and run ruff, mypy, the migrations check and the test suite"
 	@echo "make messages  update and compile the Danish and English translation catalogues"
+	@echo "make bench     measure the production stack on PostgreSQL (bench/results.md)"
 
 $(BIN)/python:
 	@if [ -z "$(PYTHON)" ]; then \
@@ -61,6 +62,15 @@ messages: $(STAMPS)/install-test
 	msgattrib --no-wrap --clear-fuzzy --empty -o skranke/locale/en/LC_MESSAGES/django.po skranke/locale/en/LC_MESSAGES/django.po
 	msgen --no-wrap -o skranke/locale/en/LC_MESSAGES/django.po skranke/locale/en/LC_MESSAGES/django.po
 	cd skranke && SKRANKE_DATA_DIR=$(CURDIR)/var/messages ../$(BIN)/skranke compilemessages --locale da --locale en
+
+$(STAMPS)/install-bench: $(BIN)/python pyproject.toml
+	$(BIN)/pip install --quiet --editable '.[bench]'
+	@mkdir -p $(STAMPS) && touch $@ $(STAMPS)/install
+
+# Drops and creates SKRANKE_BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/
+# skranke_bench); exits 0 when a goal is missed, 1 only when something could not be measured.
+bench: $(STAMPS)/install-bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) $(STAMPS) build *.egg-info

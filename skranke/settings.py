@@ -99,7 +99,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    # WhiteNoise, async-capable: every middleware here is, so the chain stays async under ASGI.
+    "skranke.core.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "skranke.core.middleware.LanguageMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -179,6 +180,15 @@ def _database(url: str, variable: str) -> dict[str, Any]:
 
 DATABASE_URL = env_str("SKRANKE_DATABASE_URL", f"sqlite:///{DATA_DIR / 'skranke.sqlite3'}")
 DATABASES = {"default": _database(DATABASE_URL, "SKRANKE_DATABASE_URL")}
+# Behind PgBouncer in transaction mode each transaction may run on another server connection, so
+# nothing may outlive one: no server-side cursors (QuerySet.iterator() would lose its cursor) and
+# no prepared statements. LISTEN does not work there either: see SKRANKE_STREAM_LISTEN_URL.
+DATABASE_POOLER = env_choice("SKRANKE_DATABASE_POOLER", "none", ("none", "pgbouncer-transaction"))
+if DATABASE_POOLER != "none":
+    if DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+        raise BadSetting("SKRANKE_DATABASE_POOLER needs a postgres:// SKRANKE_DATABASE_URL")
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = True
+    DATABASES["default"]["OPTIONS"]["prepare_threshold"] = None
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Authentication -----------------------------------------------------------------------------
@@ -198,6 +208,8 @@ AUTHENTICATION_BACKENDS = [
 SKRANKE_NO_SHOW_AFTER_RECALLS = env_int("SKRANKE_NO_SHOW_AFTER_RECALLS", 1, minimum=0, maximum=10)
 # How long a device pairing link works after an administrator creates it.
 SKRANKE_DEVICE_PAIRING_HOURS = env_int("SKRANKE_DEVICE_PAIRING_HOURS", 24, minimum=1, maximum=720)
+# Seconds without a touch before a kiosk goes back to its start screen (in Danish).
+SKRANKE_KIOSK_IDLE_SECONDS = env_int("SKRANKE_KIOSK_IDLE_SECONDS", 45, minimum=1, maximum=3600)
 
 # Languages and time -------------------------------------------------------------------------
 LANGUAGES = [("da", _("Danish")), ("en", _("English"))]
@@ -404,6 +416,11 @@ SKRANKE_SMS_HTTP_RECIPIENT_FIELD = env_str("SKRANKE_SMS_HTTP_RECIPIENT_FIELD", "
 SKRANKE_SMS_HTTP_TEXT_FIELD = env_str("SKRANKE_SMS_HTTP_TEXT_FIELD", "text")
 SKRANKE_SMS_HTTP_SENDER_FIELD = env_str("SKRANKE_SMS_HTTP_SENDER_FIELD", "from")
 SKRANKE_SMS_HTTP_TIMEOUT = env_int("SKRANKE_SMS_HTTP_TIMEOUT", 10, minimum=1, maximum=120)
+# A citizen who asked for it on their mobile ticket gets one SMS when this many or fewer people
+# are ahead of them (skranke.queue.notices).
+SKRANKE_SMS_NOTICE_PLACES_AHEAD = env_int(
+    "SKRANKE_SMS_NOTICE_PLACES_AHEAD", 3, minimum=1, maximum=50
+)
 
 # Live streams ---------------------------------------------------------------------------------
 # Server-sent events for displays, kiosks, counters and phones (skranke.queue.streams and .hub).
@@ -427,3 +444,8 @@ if SKRANKE_STREAM_LISTEN_URL and not SKRANKE_STREAM_LISTEN_URL.startswith(
     ("postgres://", "postgresql://")
 ):
     raise BadSetting("SKRANKE_STREAM_LISTEN_URL must be a postgres:// URL")
+if DATABASE_POOLER != "none" and not SKRANKE_STREAM_LISTEN_URL:
+    raise BadSetting(
+        "SKRANKE_DATABASE_POOLER=pgbouncer-transaction needs SKRANKE_STREAM_LISTEN_URL, a "
+        "postgres:// URL straight to PostgreSQL for the event hub's LISTEN"
+    )

@@ -101,6 +101,9 @@ def device_for_credential(credential: str) -> DeviceAccount | None:
 def record_heartbeat(device: DeviceAccount) -> None:
     """Note that ``device`` was seen now (written at most every TOUCH_INTERVAL)."""
     now = timezone.now()
+    # As for API tokens: only a due write reaches the database, once across concurrent requests.
+    if device.last_seen_at is not None and device.last_seen_at >= now - TOUCH_INTERVAL:
+        return
     DeviceAccount.objects.filter(pk=device.pk).filter(
         Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - TOUCH_INTERVAL)
     ).update(last_seen_at=now)
@@ -138,9 +141,12 @@ def user_for_api_token(secret: str) -> User | None:
     if token is None:
         return None
     now = timezone.now()
-    ApiToken.objects.filter(pk=token.pk).filter(
-        Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)
-    ).update(last_used_at=now)
+    # The row just read says whether a write is due, so most requests write nothing; the
+    # condition in the UPDATE still keeps concurrent requests from writing it twice.
+    if token.last_used_at is None or token.last_used_at < now - TOUCH_INTERVAL:
+        ApiToken.objects.filter(pk=token.pk).filter(
+            Q(last_used_at__isnull=True) | Q(last_used_at__lt=now - TOUCH_INTERVAL)
+        ).update(last_used_at=now)
     return token.user
 
 

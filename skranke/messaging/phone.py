@@ -36,3 +36,9 @@ def normalise_danish_phone(value: str) -> str:
 def validate_danish_phone(value: str) -> None:
     """Validator for form and model fields; raises ValidationError like normalise_danish_phone."""
     normalise_danish_phone(value)
+
+
+def mask_danish_phone(value: str) -> str:
+    """Return a stored number (+45 and eight digits) with all but its last two digits hidden,
+    e.g. "•••• •• 78", so a page can confirm it without showing it."""
+    return f"•••• •• {value[-2:]}"

@@ -17,13 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterable
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.mail import EmailMessage
 from django.core.validators import validate_email
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -193,14 +194,8 @@ def resend_message(message_id: int) -> bool:
     return bool(reopened)
 
 
-def purge_personal_data(now: dt.datetime | None = None) -> int:
-    """Blank recipient, subject, text and error of messages past ``purge_after``.
-
-    The rows stay (channel, language, status and times are statistics). Returns how many
-    messages were purged.
-    """
-    now = now or timezone.now()
-    purged = Message.objects.filter(purge_after__lte=now, purged_at__isnull=True).update(
+def _purge(messages: QuerySet[Message], now: dt.datetime) -> int:
+    return messages.filter(purged_at__isnull=True).update(
         # A gateway's error text may quote the number or the text, so it goes too.
         recipient="",
         subject="",
@@ -208,6 +203,26 @@ def purge_personal_data(now: dt.datetime | None = None) -> int:
         last_error="",
         purged_at=now,
     )
+
+
+def purge_messages(message_ids: Iterable[int], now: dt.datetime | None = None) -> int:
+    """Blank the personal data of these messages now, before their retention period ends.
+
+    For messages whose purpose has ended (the visit an SMS was about is over). One still
+    ``pending`` is then never sent: its job finds it purged and fails with
+    PURGED_BEFORE_SENDING. Returns how many were purged.
+    """
+    return _purge(Message.objects.filter(id__in=list(message_ids)), now or timezone.now())
+
+
+def purge_personal_data(now: dt.datetime | None = None) -> int:
+    """Blank recipient, subject, text and error of messages past ``purge_after``.
+
+    The rows stay (channel, language, status and times are statistics). Returns how many
+    messages were purged.
+    """
+    now = now or timezone.now()
+    purged = _purge(Message.objects.filter(purge_after__lte=now), now)
     if purged:
         logger.info("Deleted the personal data of %d messages", purged)
     return purged

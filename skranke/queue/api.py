@@ -89,6 +89,9 @@ class CitizenTicketOut(Schema):
     position: int | None
     expected_wait_minutes: int | None
     counter: int | None
+    sms_notice: bool = Field(
+        description="Whether the citizen left a phone number for the SMS notice (never the number)"
+    )
 
 
 class StaffTicketOut(Schema):
@@ -256,6 +259,7 @@ def citizen_ticket_out(ticket: Ticket) -> CitizenTicketOut:
         position=estimate.position,
         expected_wait_minutes=estimate.expected_wait_minutes,
         counter=ticket.counter.number if ticket.counter else None,
+        sms_notice=bool(ticket.notify_phone),
     )
 
 

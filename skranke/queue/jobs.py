@@ -8,9 +8,10 @@ from typing import Any
 
 from django.utils import timezone
 
-from skranke.jobs.registry import periodic_job
+from skranke.jobs.registry import job_handler, periodic_job
 from skranke.lib.localtime import local_date
-from skranke.queue.services import close_days_before
+from skranke.queue.notices import send_due_notices
+from skranke.queue.services import SMS_NOTICE_JOB, close_days_before
 
 logger = logging.getLogger(__name__)
 
@@ -25,3 +26,13 @@ def close_past_days(payload: dict[str, Any]) -> None:
     closed = close_days_before(local_date(timezone.now()))
     if closed:
         logger.info("Closed %d visits left open from earlier days", closed)
+
+
+# Atomic: the claims on the tickets commit together with the messages and their sending jobs,
+# or not at all (the SMS itself is sent by the messaging job, exactly once).
+@job_handler(SMS_NOTICE_JOB)
+def send_sms_notices(payload: dict[str, Any]) -> None:
+    """Send the SMS notices now due in one queue (skranke.queue.notices)."""
+    sent = send_due_notices(int(payload["queue_id"]))
+    if sent:
+        logger.info("Sent %d SMS notices", sent)

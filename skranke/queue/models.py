@@ -261,9 +261,15 @@ class Ticket(models.Model):
         _("cancel reason"), max_length=12, choices=CancelReason.choices, blank=True
     )
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
-    # The SMS "your turn is coming" opt-in (the ticket pages add it) is personal data kept only
-    # until the visit ends.
+    # The SMS "your turn is coming" (skranke.queue.notices): the number is personal data, kept
+    # only until the visit ends; the language is the one the citizen read the page in.
     notify_phone = models.CharField(max_length=16, blank=True)
+    notify_language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True)
+    # Set by the one conditional UPDATE that wins the right to send the notice, so it goes once.
+    notice_sent_at = models.DateTimeField(null=True, blank=True)
+    notice_message = models.ForeignKey(
+        "messaging.Message", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
 
     objects = TicketQuerySet.as_manager()
 
@@ -284,6 +290,12 @@ class Ticket(models.Model):
         indexes = [
             models.Index(fields=["queue", "status", "waiting_since"], name="ticket_waiting_idx"),
             models.Index(fields=["location", "issue_date"], name="ticket_day_idx"),
+            # Read after every call and cancellation: is anyone in this queue owed an SMS?
+            models.Index(
+                fields=["queue"],
+                condition=Q(notice_sent_at__isnull=True) & ~Q(notify_phone=""),
+                name="ticket_notice_due_idx",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
+from skranke.jobs.services import enqueue
 from skranke.lib.localtime import local_date, local_zone
+from skranke.messaging.services import purge_messages
 from skranke.organisation.hours import current_interval, next_opening
 from skranke.organisation.models import Counter, Location
 from skranke.queue.errors import CounterConflict, IllegalTransition, IssueRefused
@@ -135,7 +137,13 @@ def issue_ticket(
     check_can_issue(queue, now)
     day = local_date(now)
     with transaction.atomic():
-        number = _draw_number(queue, day)
+        try:
+            number = _draw_number(queue, day)
+        except IssueRefused as refused:
+            # The quota is per day, so the citizen's next chance is the next opening after today.
+            interval = current_interval(location, now)
+            refused.next_opening = next_opening(location, interval.end if interval else now)
+            raise
         ticket = Ticket.objects.create(
             location=location,
             queue=queue,
@@ -386,6 +394,8 @@ def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = Non
     waits. Raises IllegalTransition when the counter is not open or is paused, CounterConflict
     when it already holds a ticket."""
     now = _now(now)
+    # Read before the lock below refreshes the session, which drops its cached counter.
+    location_id = session.counter.location_id
     with transaction.atomic():
         session = _active_session(session)
         if Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER).exists():
@@ -397,18 +407,17 @@ def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = Non
             [queue_ids] if session.longest_waiting_first else [[queue_id] for queue_id in queue_ids]
         )
         for group in groups:
-            ticket = _call_first_waiting(group, session, staff, now)
+            ticket = _call_first_waiting(group, location_id, session, staff, now)
             if ticket is not None:
                 return ticket
     return None
 
 
 def _call_first_waiting(
-    queue_ids: list[int], session: CounterSession, staff: Any, now: dt.datetime
+    queue_ids: list[int], location_id: int, session: CounterSession, staff: Any, now: dt.datetime
 ) -> Ticket | None:
     waiting = call_order(
-        Ticket.objects.waiting().in_queues(queue_ids).filter(location=session.counter.location_id),
-        now,
+        Ticket.objects.waiting().in_queues(queue_ids).filter(location=location_id), now
     )
     # A bounded number of attempts: each lost race means another counter took that ticket.
     for _attempt in range(20):
@@ -420,7 +429,8 @@ def _call_first_waiting(
         if candidate is None:
             return None
         if _to_counter(candidate, (TicketStatus.WAITING,), session, staff, now):
-            ticket = Ticket.objects.select_related("queue").get(pk=candidate)
+            # With what the caller shows of the called ticket (queue, service, counter).
+            ticket = Ticket.objects.select_related("queue", "service", "counter").get(pk=candidate)
             _event(ticket, EventKind.CALLED, staff, now, counter_id=session.counter_id)
             return ticket
     return None
@@ -464,6 +474,8 @@ def find_ticket(location: Location, display_number: str, day: dt.date) -> Ticket
 
 
 def _event(ticket: Ticket, kind: EventKind, staff: Any, now: dt.datetime, **extra: Any) -> None:
+    if kind in LINE_MOVES:
+        check_sms_notices_on_commit(ticket.queue_id)
     counter_id = extra.pop("counter_id", ticket.counter_id or ticket.last_counter_id)
     record_event(
         kind,
@@ -515,7 +527,13 @@ def mark_no_show(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> 
     with transaction.atomic():
         won = Ticket.objects.filter(
             pk=ticket.pk, status=TicketStatus.CALLED, recall_count__gte=needed
-        ).update(status=TicketStatus.NO_SHOW, counter=None, ended_at=now, leg_started_at=None)
+        ).update(
+            status=TicketStatus.NO_SHOW,
+            counter=None,
+            ended_at=now,
+            leg_started_at=None,
+            notify_phone="",
+        )
         if won != 1:
             raise IllegalTransition(
                 "not_recalled",
@@ -525,6 +543,7 @@ def mark_no_show(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> 
         ticket.refresh_from_db()
         _event(ticket, EventKind.NO_SHOW, staff, now)
         write_visit_fact(ticket, Ending.NO_SHOW)
+        forget_sms_notice(ticket, now)
     return ticket
 
 
@@ -627,7 +646,7 @@ def finish(
         raise IllegalTransition(
             "referral", _("Name the authority exactly when the outcome is a referral.")
         )
-    area = subject_area or ticket.service.subject_area
+    area_id = subject_area.pk if subject_area else ticket.service.subject_area_id
     with transaction.atomic():
         won = _take(
             ticket.pk,
@@ -636,7 +655,7 @@ def finish(
             counter=None,
             service_seconds=F("service_seconds") + _leg_seconds(ticket, now),
             leg_started_at=None,
-            subject_area=area,
+            subject_area_id=area_id,
             outcome=outcome,
             referred_to=referred_to,
             ended_at=now,
@@ -649,6 +668,7 @@ def finish(
         ticket.refresh_from_db()
         _event(ticket, EventKind.FINISHED, staff, now, outcome=outcome)
         write_visit_fact(ticket, Ending.SERVED)
+        forget_sms_notice(ticket, now)
     return ticket
 
 
@@ -680,6 +700,7 @@ def cancel(
         ticket.refresh_from_db()
         _event(ticket, EventKind.CANCELLED, staff, now, reason=reason)
         write_visit_fact(ticket, Ending.CANCELLED)
+        forget_sms_notice(ticket, now)
     return ticket
 
 
@@ -728,6 +749,43 @@ def close_days_before(day: dt.date, now: dt.datetime | None = None) -> int:
     return closed
 
 
+# SMS "your turn is coming" (skranke.queue.notices) ---------------------------------------------
+
+SMS_NOTICE_JOB = "queue.send_sms_notices"
+# Events after which citizens further back are nearer the front, or one is called.
+LINE_MOVES = (EventKind.CALLED, EventKind.RESUMED, EventKind.CANCELLED)
+
+
+def check_sms_notices_on_commit(queue_id: int) -> None:
+    """Once the caller's transaction commits, have the worker send the SMS notices now due in
+    ``queue_id`` (skranke.queue.notices.send_due_notices).
+
+    After commit, so calling a citizen never waits for it; and only queues where someone is
+    still owed a notice get a job, so a call costs one read of a small partial index.
+    """
+
+    def check() -> None:
+        owed = Ticket.objects.filter(queue_id=queue_id, notice_sent_at__isnull=True).exclude(
+            notify_phone=""
+        )
+        if owed.exists():
+            enqueue(SMS_NOTICE_JOB, {"queue_id": queue_id})
+
+    transaction.on_commit(check)
+
+
+def forget_sms_notice(ticket: Ticket, now: dt.datetime) -> None:
+    """Erase the phone number from the notice message of a visit that has just ended.
+
+    Every transition that ends a visit blanks ``notify_phone`` in its own conditional UPDATE;
+    this helper, called in the same transaction, purges the message made from it, if any (a
+    notice still waiting for the gateway is then never sent: the visit it was about is over).
+    Tickets without a notice cost no query.
+    """
+    if ticket.notice_message_id is not None:
+        purge_messages([ticket.notice_message_id], now)
+
+
 # Visit facts ----------------------------------------------------------------------------------
 
 
@@ -741,7 +799,7 @@ def write_visit_fact(ticket: Ticket, ending: Ending) -> VisitFact:
         ticket=ticket,
         location_id=ticket.location_id,
         first_queue_id=ticket.first_queue_id,
-        subject_area=ticket.subject_area or ticket.service.subject_area,
+        subject_area_id=ticket.subject_area_id or ticket.service.subject_area_id,
         service_id=ticket.service_id,
         issue_date=ticket.issue_date,
         issue_hour=issued_local.hour,
@@ -755,6 +813,6 @@ def write_visit_fact(ticket: Ticket, ending: Ending) -> VisitFact:
         is_appointment=ticket.priority == Priority.APPOINTMENT,
         transferred=ticket.queue_id != ticket.first_queue_id,
         counter_id=ticket.last_counter_id,
-        staff=ticket.served_by,
+        staff_id=ticket.served_by_id,
     )
     return fact

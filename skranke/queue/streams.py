@@ -98,15 +98,16 @@ class LiveUpdatesUnavailable(Exception):
 
 def _release_connections() -> None:
     # Django closes a request's connections when the response ends, which for a stream may be
-    # hours away; the middleware's and the snapshot's connection go back to the pool now.
+    # hours away; this thread's connection goes back to the pool now.
     connections.close_all()
 
 
 def database_read(
     function: Callable[Params, Result],
 ) -> Callable[Params, Coroutine[Any, Any, Result]]:
-    """Wrap a sync ORM function for a stream: it runs in the request's own thread (where the
-    middleware's connection lives too) and closes that thread's connections afterwards.
+    """Wrap a sync ORM function for a stream: it runs in a thread of the shared pool, not the
+    request's own (which skranke.asgi ends once the stream starts, so that an open stream keeps
+    no thread), and closes that thread's connections afterwards.
 
     The wrapped function is awaited like the original called.
     """
@@ -118,7 +119,7 @@ def database_read(
         finally:
             _release_connections()
 
-    return sync_to_async(run_and_release)
+    return sync_to_async(run_and_release, thread_sensitive=False)
 
 
 @database_read

@@ -29,6 +29,8 @@ from skranke.jobs.tests.commands import run_skranke
         ({"SKRANKE_SMS_HTTP_AUTH_HEADER": "Bearer abc"}, "SKRANKE_SMS_HTTP_AUTH_HEADER"),
         ({"SKRANKE_SMS_HTTP_BODY": "xml"}, "SKRANKE_SMS_HTTP_BODY"),
         ({"SKRANKE_SMS_HTTP_TIMEOUT": "0"}, "SKRANKE_SMS_HTTP_TIMEOUT"),
+        ({"SKRANKE_SMS_NOTICE_PLACES_AHEAD": "0"}, "SKRANKE_SMS_NOTICE_PLACES_AHEAD"),
+        ({"SKRANKE_SMS_NOTICE_PLACES_AHEAD": "51"}, "SKRANKE_SMS_NOTICE_PLACES_AHEAD"),
     ],
 )
 def test_bad_setting_stops_start_up_with_one_line(
@@ -54,6 +56,7 @@ def test_a_complete_http_gateway_configuration_passes_the_check(tmp_path: Path) 
             "SKRANKE_SMS_HTTP_BODY": "form",
             "SKRANKE_EMAIL_BACKEND": "smtp",
             "SKRANKE_SMTP_SECURITY": "ssl",
+            "SKRANKE_SMS_NOTICE_PLACES_AHEAD": "50",
         },
     )
 

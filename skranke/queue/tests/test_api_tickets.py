@@ -250,6 +250,7 @@ def test_the_citizen_follows_their_number_until_it_is_called(client: Client) -> 
         "position": 2,
         "expected_wait_minutes": None,
         "counter": None,
+        "sms_notice": False,
     }
     staff = make_staff()
     session = services.open_counter(centre.counters[1], staff, [centre.passports])

@@ -420,6 +420,7 @@ def test_ticket_stream_carries_its_own_events_and_its_place_in_line(
         "position": 2,
         "expected_wait_minutes": snapshot.data["expected_wait_minutes"],
         "counter": None,
+        "sms_notice": False,
     }
 
     # Another queue's number changes nothing for this citizen; the call of the one ahead moves

@@ -113,6 +113,48 @@ def test_a_call_on_one_server_process_reaches_a_client_of_another_within_a_secon
     assert max(delays) < DELIVERY_BOUND_SECONDS
 
 
+def test_with_several_workers_a_call_through_one_reaches_the_streams_of_the_other(
+    asgi_server_factory: ServerFactory,  # noqa: F811
+    centre: Centre,
+    streams: list[EventStream],
+) -> None:
+    # `skranke serve --workers 2`, as docs/deployment.md recommends: one port, and the kernel
+    # hands each connection to one of the workers.
+    server = asgi_server_factory(workers=2, env=STREAM_ENV)
+    url = location_events_url(server, centre)
+    staff = make_staff()
+    services.open_counter(centre.counters[0], staff, [centre.passports])
+    _token, secret = create_api_token(staff, "counter PC")
+    # Each worker's hub opens its LISTEN connection with that worker's first stream, so two
+    # of them prove that both workers hold streams.
+    while len(hub_backends()) < 2:
+        assert len(streams) < 60, "every stream went to the same worker"
+        stream = EventStream(url)
+        streams.append(stream)
+        assert stream.next().event == "snapshot"
+    with httpx.Client(
+        base_url=f"{server.url}/api/v1",
+        headers={"Authorization": f"Bearer {secret}"},
+        timeout=WAIT_SECONDS,
+    ) as api:
+        for _visit in range(3):
+            ticket = services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK)
+            # Whichever worker answers the call, the other worker's streams get it too.
+            response = api.post(f"/counters/{centre.counters[0].pk}/call-next")
+            assert response.status_code == 200, response.text
+            assert response.json()["ticket"]["id"] == ticket.pk
+            for stream in streams:
+                issued, called = stream.take(2)
+                assert (issued.event, issued.data["ticket"]) == ("issued", ticket.pk)
+                assert (called.event, called.data["ticket"]) == ("called", ticket.pk)
+            response = api.post(
+                f"/tickets/{ticket.pk}/finish", json={"outcome": Outcome.RESOLVED_FIRST_CONTACT}
+            )
+            assert response.status_code == 200, response.text
+            for stream in streams:
+                assert stream.next().event == "finished"
+
+
 def test_open_streams_hold_no_database_connections(
     asgi_server_factory: ServerFactory,  # noqa: F811
     centre: Centre,
