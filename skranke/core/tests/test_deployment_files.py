@@ -230,7 +230,8 @@ def test_behind_pgbouncer_server_side_cursors_and_prepared_statements_are_off(
     from skranke.core.tests.test_settings import run_skranke
 
     probe = (
-        "from django.conf import settings; from skranke.queue.hub import listen_connection_params;"
+        "from django.conf import settings;"
+        "from skranke.queue.hub_postgres import listen_connection_params;"
         "d = settings.DATABASES['default'];"
         "print(d['DISABLE_SERVER_SIDE_CURSORS'], d['OPTIONS']['prepare_threshold'],"
         " listen_connection_params()['conninfo'])"

@@ -12,7 +12,9 @@ import pytest
 from django.test import RequestFactory
 
 from skranke.queue import hub as hub_module
-from skranke.queue.hub import EventHub, HubEvent, Sequencer, encode_message
+from skranke.queue import hub_postgres
+from skranke.queue.hub import EventHub, HubEvent, encode_message
+from skranke.queue.hub_postgres import Sequencer
 from skranke.queue.streams import last_event_id
 
 
@@ -131,15 +133,15 @@ def test_a_stuck_gap_is_passed_over_and_its_event_sent_late_if_it_comes() -> Non
     sequencer = Sequencer(delivered_upto=10, fetched_upto=10)
     sequencer.note_writers(sequencer.add([event(12)], now=0.0), {"3/41"})
 
-    sequencer.settle({"3/41"}, now=hub_module.GAP_PATIENCE_SECONDS + 1)
-    sequencer.add([], now=hub_module.GAP_PATIENCE_SECONDS + 1)
+    sequencer.settle({"3/41"}, now=hub_postgres.GAP_PATIENCE_SECONDS + 1)
+    sequencer.add([], now=hub_postgres.GAP_PATIENCE_SECONDS + 1)
     assert ids(sequencer.release()) == [12]
 
     assert sequencer.ids_to_read(notified=[11, 13]) == [11]
-    sequencer.add([event(11)], now=hub_module.GAP_PATIENCE_SECONDS + 2)
+    sequencer.add([event(11)], now=hub_postgres.GAP_PATIENCE_SECONDS + 2)
     assert ids(sequencer.release()) == [11]
     # Read once more (a repeated notification), it is not sent twice.
-    sequencer.add([event(11)], now=hub_module.GAP_PATIENCE_SECONDS + 3)
+    sequencer.add([event(11)], now=hub_postgres.GAP_PATIENCE_SECONDS + 3)
     assert sequencer.release() == []
 
 
@@ -153,7 +155,7 @@ def test_a_gap_seen_before_its_writers_are_known_is_not_settled() -> None:
 
 
 def test_a_huge_jump_in_ids_is_not_tracked_id_by_id(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(hub_module, "MOST_GAPS_TRACKED", 100)
+    monkeypatch.setattr(hub_postgres, "MOST_GAPS_TRACKED", 100)
     sequencer = Sequencer(delivered_upto=10, fetched_upto=10)
 
     assert sequencer.add([event(11), event(500), event(1000)], now=0.0) == []
