@@ -24,9 +24,6 @@ from skranke.queue.errors import IssueRefused
 from skranke.queue.estimates import estimate_for_ticket
 from skranke.queue.models import Source, Ticket
 
-# Seconds without a touch before the kiosk goes back to its start screen (in Danish).
-IDLE_SECONDS = 45
-
 
 def kiosk_location(request: HttpRequest, slug: str, **_kwargs: object) -> Location:
     return get_object_or_404(Location, slug=slug, active=True)
@@ -52,7 +49,7 @@ def drawable_services(location: Location) -> list[Service]:
 def _context(request: HttpRequest, location: Location, **extra: object) -> dict[str, object]:
     return {
         "location": location,
-        "idle_seconds": IDLE_SECONDS,
+        "idle_seconds": settings.SKRANKE_KIOSK_IDLE_SECONDS,
         "start_url": reverse("queue:kiosk-reset", args=[location.slug]),
         **extra,
     }
@@ -104,7 +101,9 @@ def draw(request: HttpRequest, slug: str) -> HttpResponse:
     """Issue a number and show it; a refusal is said plainly with the next opening."""
     location = kiosk_location(request, slug)
     service_id = request.POST.get("service", "")
-    service = Service.objects.filter(pk=int(service_id) if service_id.isdigit() else 0).first()
+    # str.isdigit() alone also accepts digits such as "²" that int() refuses.
+    valid = service_id.isascii() and service_id.isdigit() and len(service_id) <= 18
+    service = Service.objects.filter(pk=int(service_id)).first() if valid else None
     if service is None:
         return render(
             request,
