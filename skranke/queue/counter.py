@@ -32,6 +32,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from skranke.access.permissions import Capability, has_capability, requires
 from skranke.catalogue.models import Queue
+from skranke.lib.ids import parse_id
 from skranke.lib.localtime import local_date
 from skranke.lib.validators import validate_no_cpr
 from skranke.organisation.models import Counter, Location
@@ -185,7 +186,7 @@ def open_counter(request: HttpRequest) -> HttpResponse:
     """Open the chosen counter serving the chosen queues, then go to its working page."""
     raw_location = request.POST.get("location", "")
     location = Location.objects.filter(
-        pk=int(raw_location) if raw_location.isdigit() else 0, active=True
+        pk=parse_id(raw_location) or 0, active=True
     ).first()
     if location is None:
         raise Http404(_("No such centre."))

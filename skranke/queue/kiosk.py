@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST, require_safe
 from skranke.access.permissions import Capability, requires
 from skranke.access.ratelimit import rate_limit
 from skranke.catalogue.models import QueueKind, Service, SubjectArea
+from skranke.lib.ids import parse_id
 from skranke.organisation.hours import centre_today
 from skranke.organisation.models import Location
 from skranke.queue import services
@@ -101,9 +102,8 @@ def draw(request: HttpRequest, slug: str) -> HttpResponse:
     """Issue a number and show it; a refusal is said plainly with the next opening."""
     location = kiosk_location(request, slug)
     service_id = request.POST.get("service", "")
-    # str.isdigit() alone also accepts digits such as "²" that int() refuses.
-    valid = service_id.isascii() and service_id.isdigit() and len(service_id) <= 18
-    service = Service.objects.filter(pk=int(service_id)).first() if valid else None
+    pk = parse_id(service_id)
+    service = Service.objects.filter(pk=pk).first() if pk is not None else None
     if service is None:
         return render(
             request,

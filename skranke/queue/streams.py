@@ -44,6 +44,7 @@ from django.http import Http404, HttpRequest, StreamingHttpResponse
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, TypeAdapter
 
+from skranke.lib.ids import parse_id
 from skranke.organisation.models import Location
 from skranke.queue.hub import (
     EventHub,
@@ -187,10 +188,7 @@ def last_event_id(request: HttpRequest) -> int | None:
     None for a first connection and for anything that is not a plain non-negative number.
     """
     raw = request.headers.get("Last-Event-ID") or request.GET.get("last_event_id") or ""
-    raw = raw.strip()
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 18:
-        return None
-    return int(raw)
+    return parse_id(raw.strip())
 
 
 def event_stream_response(messages: AsyncIterator[bytes]) -> StreamingHttpResponse:

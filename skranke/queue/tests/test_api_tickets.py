@@ -129,6 +129,8 @@ def test_unknown_or_inactive_centre_and_unknown_service_answer_404(client: Clien
         {"location": closed_branch.location.slug, "service": closed_branch.passport.slug},
         {"location": centre.location.slug, "service": "no-such-service"},
         {"location": centre.location.slug, "service": "999999"},
+        {"location": centre.location.slug, "service": "²"},
+        {"location": centre.location.slug, "service": "9" * 30},
     ):
         response = post_json(client, TICKETS, payload)
         assert response.status_code == 404, payload

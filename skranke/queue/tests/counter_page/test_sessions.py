@@ -156,7 +156,7 @@ def test_opening_with_another_centres_queue_is_refused(client: Client, centre: C
     assert not CounterSession.objects.exists()
 
 
-@pytest.mark.parametrize("location", ["999999", "abc", ""])
+@pytest.mark.parametrize("location", ["999999", "abc", "", "²", "9" * 30])
 def test_opening_at_an_unknown_centre_is_404(client: Client, centre: Centre, location: str) -> None:
     form = {**open_form(centre), "location": location}
     assert client.post("/counter/open/", form).status_code == 404
