@@ -121,6 +121,7 @@ def test_the_citizen_gives_the_number_up(
     page.get_by_role("button", name="English").tap()
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator(".ticket-position")).to_have_text("Your place in line: 1")
+    expect(page.locator("[data-live-note]")).to_be_visible()
     assert_accessible(page, "mobile ticket waiting, English")
     screenshot(page, "mobile-waiting-en")
     page.get_by_role("button", name="Dansk").tap()
@@ -129,6 +130,8 @@ def test_the_citizen_gives_the_number_up(
     page.get_by_role("button", name="Jeg har ikke længere brug for mit nummer").tap()
 
     expect(page.get_by_text("Nummeret er annulleret.")).to_be_visible()
+    # Nothing more will happen to this number: the page no longer asks to be kept open.
+    expect(page.locator("[data-live-note]")).to_be_hidden()
     expect(
         page.get_by_role("button", name="Jeg har ikke længere brug for mit nummer")
     ).to_be_hidden()

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from skranke.queue import services
+from skranke.queue.estimates import TicketEstimate
 from skranke.queue.models import CancelReason, Ticket, TicketStatus
 from skranke.queue.tests.factories import (
     Centre,
@@ -114,3 +115,13 @@ def test_wrong_methods(centre: Centre) -> None:
     assert Client().post(f"/t/{ticket.token}/").status_code == 405
     assert Client().get(f"/t/{ticket.token}/cancel/").status_code == 405
     assert Ticket.objects.get(pk=ticket.pk).status == TicketStatus.WAITING
+
+
+def test_no_wait_at_all_shows_zero_minutes(centre: Centre, monkeypatch: pytest.MonkeyPatch) -> None:
+    ticket = issue(centre)
+    monkeypatch.setattr(
+        "skranke.queue.mobile.estimate_for_ticket",
+        lambda ticket: TicketEstimate(position=1, expected_wait_minutes=0),
+    )
+    page = Client().get(f"/t/{ticket.token}/")
+    assert "Forventet ventetid: ca. 0 min." in text_of(page)

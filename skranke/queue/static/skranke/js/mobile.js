@@ -47,7 +47,8 @@
   }
 
   var note = document.querySelector("[data-live-note]");
-  if (note) { note.hidden = false; }
+  // "Keep it open" only while there is something still to come; render() keeps it so.
+  if (note) { note.hidden = note.getAttribute("data-show").split(" ").indexOf(status) < 0; }
   window.SkrankeLive(root.getAttribute("data-stream-url"), function (kind, data) {
     if ((kind === "snapshot" || kind === "ticket") && data && data.status) {
       render(data);
