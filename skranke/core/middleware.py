@@ -7,12 +7,12 @@ live stream included) through extra thread hand-overs.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
-from django.http import HttpRequest, HttpResponseBase
+from django.http import HttpRequest, HttpResponseBase, StreamingHttpResponse
 from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from whitenoise.middleware import WhiteNoiseMiddleware
@@ -96,6 +96,20 @@ class StaticFilesMiddleware(WhiteNoiseMiddleware):
             static_file = self.files.get(request.path_info)
         if static_file is not None:
             response: HttpResponseBase = await sync_to_async(self.serve)(static_file, request)
+            if isinstance(response, StreamingHttpResponse) and not response.is_async:
+                # Read the (small) file in the thread too, so the event loop never blocks on
+                # the disk and Django need not warn about a synchronous iterator under ASGI.
+                chunks = await sync_to_async(_read_all)(response)
+                response.streaming_content = _replay(chunks)
             return response
         get_response: AsyncGetResponse = self.get_response
         return await get_response(request)
+
+
+def _read_all(response: StreamingHttpResponse) -> list[bytes]:
+    return [bytes(chunk) for chunk in response.streaming_content]  # type: ignore[union-attr]
+
+
+async def _replay(chunks: list[bytes]) -> AsyncIterator[bytes]:
+    for chunk in chunks:
+        yield chunk

@@ -101,6 +101,13 @@ def test_static_files_middleware_in_async_mode_serves_files_and_passes_the_rest_
     served = async_to_sync(middleware)(AsyncRequestFactory().get("/static-test/example.css"))
     assert served.status_code == 200
     assert served["Content-Type"].startswith("text/css")
+    # Under ASGI a synchronous file iterator would make Django warn and block the loop.
+    assert served.is_async
+
+    async def body() -> bytes:
+        return b"".join([chunk async for chunk in served.streaming_content])
+
+    assert async_to_sync(body)() == b"body { margin: 0 }\n"
     served.close()
     passed = async_to_sync(middleware)(AsyncRequestFactory().get("/static-test/missing.css"))
     assert passed.content.startswith(b"language=")
