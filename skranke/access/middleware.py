@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
-
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponseBase
 
 from skranke.access.models import DeviceAccount
 from skranke.access.services import device_for_credential, record_heartbeat
+from skranke.lib.middleware import HybridMiddleware
 
 DEVICE_COOKIE = "skranke_device"
 
@@ -21,7 +19,7 @@ def _signed_in_device(credential: str) -> DeviceAccount | None:
     return device
 
 
-class DeviceMiddleware:
+class DeviceMiddleware(HybridMiddleware):
     """Sets ``request.device`` to the paired, unrevoked device making the request, or None.
 
     The credential is checked against the database on every request, so a device revoked in
@@ -29,27 +27,15 @@ class DeviceMiddleware:
     and only a request that carries the cookie goes to a thread for its database read.
     """
 
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
-
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.async_mode:
-            return self._acall(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         credential = request.COOKIES.get(DEVICE_COOKIE, "")
         request.device = _signed_in_device(credential) if credential else None  # type: ignore[attr-defined]
         return self.get_response(request)
 
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         credential = request.COOKIES.get(DEVICE_COOKIE, "")
         # The request's own thread (thread-sensitive), like Django's own middleware, so the
         # connection it opens is closed with the request's others when the request ends.
         device = await sync_to_async(_signed_in_device)(credential) if credential else None
         request.device = device  # type: ignore[attr-defined]
-        get_response: Callable[[HttpRequest], Awaitable[HttpResponseBase]] = self.get_response
-        return await get_response(request)
+        return await self.aget_response(request)

@@ -7,7 +7,7 @@ live stream included) through extra thread hand-overs.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
@@ -17,10 +17,10 @@ from django.utils import translation
 from django.utils.cache import patch_vary_headers
 from whitenoise.middleware import WhiteNoiseMiddleware
 
-AsyncGetResponse = Callable[[HttpRequest], Awaitable[HttpResponseBase]]
+from skranke.lib.middleware import AsyncGetResponse, HybridMiddleware
 
 
-class LanguageMiddleware:
+class LanguageMiddleware(HybridMiddleware):
     """Activates the language chosen with the switch (its cookie), else SKRANKE_LANGUAGE.
 
     Unlike Django's LocaleMiddleware this ignores the browser's Accept-Language header on
@@ -28,28 +28,19 @@ class LanguageMiddleware:
     up in English, and the system must still speak Danish until someone asks for English.
     """
 
-    sync_capable = True
-    async_capable = True
-
     def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
+        super().__init__(get_response)
         self.supported = {code for code, _name in settings.LANGUAGES}
-        self.async_mode = iscoroutinefunction(get_response)
-        if self.async_mode:
-            markcoroutinefunction(self)
 
-    def __call__(self, request: HttpRequest) -> Any:
-        if self.async_mode:
-            return self._acall(request)
+    def handle(self, request: HttpRequest) -> HttpResponseBase:
         language = self._activate(request)
         return self._label(self.get_response(request), language)
 
-    async def _acall(self, request: HttpRequest) -> HttpResponseBase:
+    async def ahandle(self, request: HttpRequest) -> HttpResponseBase:
         # The active language lives in a context variable (asgiref's Local), so the view and
         # the threads it hands work to see it too.
         language = self._activate(request)
-        get_response: AsyncGetResponse = self.get_response
-        return self._label(await get_response(request), language)
+        return self._label(await self.aget_response(request), language)
 
     def _activate(self, request: HttpRequest) -> str:
         chosen = request.COOKIES.get(settings.LANGUAGE_COOKIE_NAME, "")
