@@ -83,3 +83,12 @@ def _plain_static_files(settings: pytest.FixtureRequest) -> None:
         **settings.STORAGES,  # type: ignore[attr-defined]
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _fresh_live_cache() -> None:
+    # The floor state a server process reuses for a second or two (skranke.queue.livecache)
+    # must not reach from one test into the next: the databases reuse ids between tests.
+    from skranke.queue import livecache
+
+    livecache.clear()

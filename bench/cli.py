@@ -49,7 +49,9 @@ def _arguments(argv: list[str] | None) -> argparse.Namespace:
         default=os.environ.get("SKRANKE_BENCH_DATABASE_URL", DEFAULT_DATABASE_URL),
         help="PostgreSQL database to drop, create and fill (default: %(default)s)",
     )
-    parser.add_argument("--workers", type=int, default=2, help="uvicorn worker processes")
+    # Three served the mixed load best on the 2-core machine beside the load generator
+    # (bench/PROFILE.md): a worker often waits on PostgreSQL, and a third keeps the cores busy.
+    parser.add_argument("--workers", type=int, default=3, help="uvicorn worker processes")
     parser.add_argument("--quick", action="store_true", help="short phases, for trying it out")
     parser.add_argument(
         "--profile",

@@ -15,13 +15,14 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from pydantic import StringConstraints
 
 from skranke.access.auth import STAFF
 from skranke.access.permissions import Capability, check_capability
 from skranke.catalogue.models import Queue, Service, SubjectArea
+from skranke.lib.ids import parse_id
 from skranke.lib.localtime import local_date
 from skranke.lib.validators import NoCprStr
 from skranke.organisation.models import Counter, Location
@@ -37,7 +38,7 @@ from skranke.queue.models import (
     Source,
     Ticket,
 )
-from skranke.queue.status import LocationState, location_status
+from skranke.queue.status import LocationState, current_location_status
 
 router = Router(tags=["number system"])
 
@@ -171,8 +172,9 @@ STAFF_ERRORS: dict[int, Any] = {
 
 def _service(identifier: str) -> Service:
     lookup = Q(slug=identifier)
-    if identifier.isdigit():
-        lookup |= Q(pk=int(identifier))
+    pk = parse_id(identifier)
+    if pk is not None:
+        lookup |= Q(pk=pk)
     service = Service.objects.filter(lookup, active=True).select_related("subject_area").first()
     if service is None:
         raise Http404(_("No such service."))
@@ -226,10 +228,10 @@ def _source(request: HttpRequest) -> Source:
     response={201: TicketOut, 404: ErrorOut, 409: RefusalOut, 422: InputErrorOut, 429: ErrorOut},
     summary="Draw a number for a service at a centre",
 )
-def draw_number(request: HttpRequest, payload: IssueIn) -> tuple[int, TicketOut]:
+def draw_number(request: HttpRequest, payload: IssueIn) -> Status[TicketOut]:
     location = get_object_or_404(Location, slug=payload.location, active=True)
     ticket = services.issue_ticket(location, _service(payload.service), source=_source(request))
-    return 201, _ticket_out(request, ticket)
+    return Status(201, _ticket_out(request, ticket))
 
 
 def _citizen_ticket(token: str) -> Ticket:
@@ -286,7 +288,7 @@ def cancel_by_citizen(request: HttpRequest, token: Text) -> CitizenTicketOut:
     summary="Queues, waiting counts, expected waits, open counters and recent calls",
 )
 def status(request: HttpRequest, slug: Text) -> LocationState:
-    return location_status(get_object_or_404(Location, slug=slug, active=True))
+    return current_location_status(get_object_or_404(Location, slug=slug, active=True))
 
 
 # Live streams -----------------------------------------------------------------------------------
@@ -354,6 +356,25 @@ def _my_session(request: HttpRequest, counter: Counter) -> CounterSession:
     return session
 
 
+def _my_counter_session(request: HttpRequest, counter_id: int) -> CounterSession:
+    """Return the caller's open session at the counter, with the counter and its centre.
+
+    As _my_session(request, _counter(request, counter_id)), with the same refusals in the same
+    order, in one read while the counter is open.
+    """
+    try:
+        # At most one open session per counter (a constraint), so get() needs no ORDER BY.
+        session = CounterSession.objects.select_related("counter__location").get(
+            counter_id=counter_id, closed_at__isnull=True
+        )
+    except CounterSession.DoesNotExist:
+        return _my_session(request, _counter(request, counter_id))
+    check_capability(request, Capability.SERVE_AT_COUNTER, session.counter.location)
+    if session.staff_id != request.user.pk:
+        raise HttpError(403, _("This counter is open for someone else."))
+    return session
+
+
 def _session_out(session: CounterSession) -> SessionOut:
     state = "closed" if session.closed_at else ("paused" if session.paused_at else "open")
     return SessionOut(
@@ -400,7 +421,7 @@ def open_counter(request: HttpRequest, counter_id: int, payload: OpenIn) -> Sess
     summary="Pause the counter: it calls nobody until resumed",
 )
 def pause_counter(request: HttpRequest, counter_id: int) -> SessionOut:
-    session = _my_session(request, _counter(request, counter_id))
+    session = _my_counter_session(request, counter_id)
     return _session_out(services.pause_counter(session, request.user))
 
 
@@ -411,7 +432,7 @@ def pause_counter(request: HttpRequest, counter_id: int) -> SessionOut:
     summary="Resume a paused counter",
 )
 def resume_counter(request: HttpRequest, counter_id: int) -> SessionOut:
-    session = _my_session(request, _counter(request, counter_id))
+    session = _my_counter_session(request, counter_id)
     return _session_out(services.resume_counter(session, request.user))
 
 
@@ -422,7 +443,7 @@ def resume_counter(request: HttpRequest, counter_id: int) -> SessionOut:
     summary="Close the counter",
 )
 def close_counter(request: HttpRequest, counter_id: int) -> SessionOut:
-    session = _my_session(request, _counter(request, counter_id))
+    session = _my_counter_session(request, counter_id)
     return _session_out(services.close_counter(session, request.user))
 
 
@@ -433,7 +454,7 @@ def close_counter(request: HttpRequest, counter_id: int) -> SessionOut:
     summary="Call the next citizen by the priority rules; `ticket` is null when nobody waits",
 )
 def call_next(request: HttpRequest, counter_id: int) -> CallOut:
-    session = _my_session(request, _counter(request, counter_id))
+    session = _my_counter_session(request, counter_id)
     ticket = services.call_next(session, request.user)
     return CallOut(ticket=_staff_ticket_out(ticket) if ticket else None)
 
@@ -536,7 +557,7 @@ def cancel_by_staff(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
     response={201: StaffTicketOut, **STAFF_ERRORS},
     summary="Issue a number on a citizen's behalf (floor guide), optionally urgent with a note",
 )
-def issue_for_citizen(request: HttpRequest, payload: StaffIssueIn) -> tuple[int, StaffTicketOut]:
+def issue_for_citizen(request: HttpRequest, payload: StaffIssueIn) -> Status[StaffTicketOut]:
     location = get_object_or_404(Location, slug=payload.location, active=True)
     check_capability(request, Capability.ISSUE_TICKET_FOR_CITIZEN, location)
     if payload.urgent:
@@ -549,7 +570,7 @@ def issue_for_citizen(request: HttpRequest, payload: StaffIssueIn) -> tuple[int,
         note=payload.note,
         staff=request.user,
     )
-    return 201, _staff_ticket_out(ticket)
+    return Status(201, _staff_ticket_out(ticket))
 
 
 @router.post(

@@ -185,9 +185,7 @@ def choose(request: HttpRequest) -> HttpResponse:
 def open_counter(request: HttpRequest) -> HttpResponse:
     """Open the chosen counter serving the chosen queues, then go to its working page."""
     raw_location = request.POST.get("location", "")
-    location = Location.objects.filter(
-        pk=parse_id(raw_location) or 0, active=True
-    ).first()
+    location = Location.objects.filter(pk=parse_id(raw_location) or 0, active=True).first()
     if location is None:
         raise Http404(_("No such centre."))
     if not has_capability(request, Capability.SERVE_AT_COUNTER, location):

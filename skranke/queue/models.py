@@ -37,6 +37,18 @@ class Priority(models.TextChoices):
     APPOINTMENT = "appointment", _("checked-in appointment")
 
 
+def priority_rank() -> models.Case:
+    """Urgent cases 0, checked-in appointments 1, everyone else 2: the call order's first key
+    for tickets that have arrived (skranke.queue.services.next_in_line). It needs no clock, so
+    an index (ticket_call_order_idx) holds it and a counter's call reads one index entry."""
+    return models.Case(
+        models.When(priority=Priority.URGENT, then=models.Value(0)),
+        models.When(priority=Priority.APPOINTMENT, then=models.Value(1)),
+        default=models.Value(2),
+        output_field=models.IntegerField(),
+    )
+
+
 class Source(models.TextChoices):
     KIOSK = "kiosk", _("kiosk")
     MOBILE = "mobile", _("mobile")
@@ -289,6 +301,15 @@ class Ticket(models.Model):
         ]
         indexes = [
             models.Index(fields=["queue", "status", "waiting_since"], name="ticket_waiting_idx"),
+            # A counter's call takes the first waiting ticket in this order (services.next_in_line).
+            models.Index(
+                models.F("queue"),
+                priority_rank(),
+                models.F("waiting_since"),
+                models.F("id"),
+                condition=Q(status="waiting"),
+                name="ticket_call_order_idx",
+            ),
             models.Index(fields=["location", "issue_date"], name="ticket_day_idx"),
             # Read after every call and cancellation: is anyone in this queue owed an SMS?
             models.Index(

@@ -40,6 +40,7 @@ from skranke.queue.models import (
     Ticket,
     TicketStatus,
     VisitFact,
+    priority_rank,
 )
 
 
@@ -62,6 +63,7 @@ def queue_for_service(location: Location, service: Service) -> Queue:
     )
     if queue is None:
         raise IssueRefused("no_queue", _("This service cannot be drawn a number for here."))
+    queue.location = location  # what check_can_issue reads, without reading it again
     return queue
 
 
@@ -100,17 +102,47 @@ def _draw_number(queue: Queue, day: dt.date) -> int:
     """Return the next number of ``queue`` on ``day``, inside the caller's transaction.
 
     Raises IssueRefused("quota") when the daily quota is used up. The sequence row is created
-    if missing (a concurrent creator is ignored by the unique constraint) and then incremented
-    by one UPDATE, whose row lock on PostgreSQL (and the write lock on SQLite) makes the numbers
+    if missing (a concurrent creator is ignored by the unique constraint) and incremented by one
+    UPDATE, whose row lock on PostgreSQL (and the write lock on SQLite) makes the numbers
     gap-free and unique.
     """
-    DailySequence.objects.bulk_create([DailySequence(queue=queue, date=day)], ignore_conflicts=True)
-    sequence = DailySequence.objects.filter(queue=queue, date=day)
+    # The row exists after the day's first number, so it is created only when nothing was
+    # updated (no row yet, or the quota used up).
+    number = _increment_sequence(queue, day)
+    if number is None:
+        DailySequence.objects.bulk_create(
+            [DailySequence(queue=queue, date=day)], ignore_conflicts=True
+        )
+        number = _increment_sequence(queue, day)
+        if number is None:
+            raise IssueRefused("quota", _("Today's numbers for this queue have all been issued."))
+    return number
+
+
+def _increment_sequence(queue: Queue, day: dt.date) -> int | None:
+    """Add one to the day's sequence row (below the quota) and return the new last number, or
+    None when no row was updated.
+
+    One statement, UPDATE … RETURNING (PostgreSQL; SQLite since 3.35), which Django's ORM does
+    not offer: the row stays locked until the issuing transaction commits, so every statement
+    between this one and the commit holds up every other citizen drawing a number in the queue.
+    """
+    quote = connection.ops.quote_name
+    # The columns of DailySequence's fields last_number, queue and date.
+    last, queue_column, date_column = (quote(name) for name in ("last_number", "queue_id", "date"))
+    below_quota = ""
+    params: list[Any] = [queue.pk, connection.ops.adapt_datefield_value(day)]
     if queue.daily_quota is not None:
-        sequence = sequence.filter(last_number__lt=queue.daily_quota)
-    if sequence.update(last_number=F("last_number") + 1) != 1:
-        raise IssueRefused("quota", _("Today's numbers for this queue have all been issued."))
-    return DailySequence.objects.get(queue=queue, date=day).last_number
+        below_quota = f" AND {last} < %s"
+        params.append(queue.daily_quota)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {quote(DailySequence._meta.db_table)} SET {last} = {last} + 1 "  # noqa: S608
+            f"WHERE {queue_column} = %s AND {date_column} = %s{below_quota} RETURNING {last}",
+            params,
+        )
+        row = cursor.fetchone()
+    return None if row is None else int(row[0])
 
 
 def issue_ticket(
@@ -322,16 +354,39 @@ def close_counter(
 # Calling ----------------------------------------------------------------------------------------
 
 
-def call_order(tickets: QuerySet[Ticket], now: dt.datetime) -> QuerySet[Ticket]:
-    """Order waiting tickets as they are called: urgent cases, then checked-in appointments
-    whose time has come, then everyone by arrival (a transfer keeps the original arrival)."""
-    rank = Case(
+def call_rank(now: dt.datetime) -> Case:
+    """The first key of the call order at ``now``: urgent cases 0, checked-in appointments whose
+    time has come 1, everyone else 2 (then by arrival, then by id)."""
+    return Case(
         When(priority=Priority.URGENT, then=Value(0)),
         When(priority=Priority.APPOINTMENT, waiting_since__lte=now, then=Value(1)),
         default=Value(2),
         output_field=IntegerField(),
     )
-    return tickets.annotate(call_rank=rank).order_by("call_rank", "waiting_since", "id")
+
+
+def call_order(tickets: QuerySet[Ticket], now: dt.datetime) -> QuerySet[Ticket]:
+    """Order waiting tickets as they are called: urgent cases, then checked-in appointments
+    whose time has come, then everyone by arrival (a transfer keeps the original arrival)."""
+    return tickets.annotate(call_rank=call_rank(now)).order_by("call_rank", "waiting_since", "id")
+
+
+def next_in_line(
+    waiting: QuerySet[Ticket], now: dt.datetime
+) -> tuple[QuerySet[Ticket], QuerySet[Ticket]]:
+    """Return ``waiting`` in call order as two parts, each read in an order an index serves.
+
+    The first read holds the tickets that arrived by ``now`` and every urgent case, ordered by
+    priority_rank (which needs no clock, so ticket_call_order_idx holds it), arrival and id:
+    for them that is the call order. The second holds the rest, appointments booked for later
+    (and anything else dated after ``now``), which call_order puts last, by arrival. Take the
+    first ticket of the first read, else of the second.
+    """
+    arrived = Q(priority=Priority.URGENT) | Q(waiting_since__lte=now)
+    return (
+        waiting.filter(arrived).order_by(priority_rank(), "waiting_since", "id"),
+        waiting.exclude(arrived).order_by("waiting_since", "id"),
+    )
 
 
 def _active_session(session: CounterSession) -> CounterSession:
@@ -349,6 +404,12 @@ def _active_session(session: CounterSession) -> CounterSession:
     return session
 
 
+def _reread(ticket: Ticket) -> None:
+    """Read ``ticket`` back after its UPDATE, with what callers show of it (its service and
+    counter), in one statement rather than one per relation afterwards."""
+    ticket.refresh_from_db(from_queryset=Ticket.objects.select_related("service", "counter"))
+
+
 def _take(ticket_id: int, from_statuses: tuple[str, ...], **changes: Any) -> bool:
     """Move one ticket out of ``from_statuses``; True when this caller won."""
     return Ticket.objects.filter(pk=ticket_id, status__in=from_statuses).update(**changes) == 1
@@ -361,28 +422,31 @@ def _to_counter(
     staff: Any,
     now: dt.datetime,
 ) -> bool:
+    # No savepoint: a refusal ends the caller's transaction (rolled back), and the conditional
+    # UPDATE's row count, not an exception, tells a lost race.
     try:
-        with transaction.atomic():
-            return _take(
-                ticket_id,
-                from_statuses,
-                status=TicketStatus.CALLED,
-                counter=session.counter_id,
-                last_counter=session.counter_id,
-                served_by=staff,
-                first_called_at=Case(
-                    When(first_called_at__isnull=True, then=Value(now)),
-                    default=F("first_called_at"),
-                    output_field=DateTimeField(),
-                ),
-                leg_started_at=now,
-                recall_count=0,
-            )
+        return _take(
+            ticket_id,
+            from_statuses,
+            status=TicketStatus.CALLED,
+            counter=session.counter_id,
+            last_counter=session.counter_id,
+            served_by=staff,
+            first_called_at=Case(
+                When(first_called_at__isnull=True, then=Value(now)),
+                default=F("first_called_at"),
+                output_field=DateTimeField(),
+            ),
+            leg_started_at=now,
+            recall_count=0,
+        )
     except IntegrityError:
         # The constraint "one ticket at each counter" decided: this counter already holds one.
-        raise CounterConflict(
-            "counter_busy", _("This counter already has a number; finish it first.")
-        ) from None
+        raise _counter_busy() from None
+
+
+def _counter_busy() -> CounterConflict:
+    return CounterConflict("counter_busy", _("This counter already has a number; finish it first."))
 
 
 def _ordered_queue_ids(session: CounterSession) -> list[int]:
@@ -395,42 +459,49 @@ def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = Non
     when it already holds a ticket."""
     now = _now(now)
     # Read before the lock below refreshes the session, which drops its cached counter.
-    location_id = session.counter.location_id
+    counter = session.counter
     with transaction.atomic():
         session = _active_session(session)
-        if Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER).exists():
-            raise CounterConflict(
-                "counter_busy", _("This counter already has a number; finish it first.")
-            )
         queue_ids = _ordered_queue_ids(session)
         groups = (
             [queue_ids] if session.longest_waiting_first else [[queue_id] for queue_id in queue_ids]
         )
         for group in groups:
-            ticket = _call_first_waiting(group, location_id, session, staff, now)
+            ticket = _call_first_waiting(group, counter, session, staff, now)
             if ticket is not None:
                 return ticket
+        # A busy counter calling someone is refused by the constraint "one ticket at each
+        # counter" (in _to_counter); with nobody to call it is refused here all the same.
+        if Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER).exists():
+            raise _counter_busy()
     return None
 
 
 def _call_first_waiting(
-    queue_ids: list[int], location_id: int, session: CounterSession, staff: Any, now: dt.datetime
+    queue_ids: list[int], counter: Counter, session: CounterSession, staff: Any, now: dt.datetime
 ) -> Ticket | None:
-    waiting = call_order(
-        Ticket.objects.waiting().in_queues(queue_ids).filter(location=location_id), now
-    )
+    waiting = Ticket.objects.waiting().in_queues(queue_ids).filter(location=counter.location_id)
     # A bounded number of attempts: each lost race means another counter took that ticket.
     for _attempt in range(20):
-        candidates = waiting
-        if connection.features.has_select_for_update_skip_locked:
-            # PostgreSQL: skip rows other counters are taking right now instead of waiting.
-            candidates = waiting.select_for_update(skip_locked=True, of=("self",))
-        candidate = candidates.values_list("id", flat=True).first()
-        if candidate is None:
+        ticket = None
+        for part in next_in_line(waiting.select_related("service"), now):
+            if connection.features.has_select_for_update_skip_locked:
+                # PostgreSQL: skip rows other counters are taking right now instead of waiting.
+                part = part.select_for_update(skip_locked=True, of=("self",))
+            ticket = part.first()
+            if ticket is not None:
+                break
+        if ticket is None:
             return None
-        if _to_counter(candidate, (TicketStatus.WAITING,), session, staff, now):
-            # With what the caller shows of the called ticket (queue, service, counter).
-            ticket = Ticket.objects.select_related("queue", "service", "counter").get(pk=candidate)
+        if _to_counter(ticket.pk, (TicketStatus.WAITING,), session, staff, now):
+            # The row was read under its lock (PostgreSQL) or in the write transaction (SQLite),
+            # so the UPDATE's changes are applied here rather than read back.
+            ticket.status = TicketStatus.CALLED
+            ticket.counter = ticket.last_counter = counter
+            ticket.served_by = staff
+            ticket.first_called_at = ticket.first_called_at or now
+            ticket.leg_started_at = now
+            ticket.recall_count = 0
             _event(ticket, EventKind.CALLED, staff, now, counter_id=session.counter_id)
             return ticket
     return None
@@ -453,7 +524,7 @@ def call_ticket(
             ticket.pk, (TicketStatus.WAITING, TicketStatus.PARKED), session, staff, now
         ):
             raise IllegalTransition("not_waiting", _("This number is not waiting."))
-        ticket.refresh_from_db()
+        _reread(ticket)
         kind = EventKind.RESUMED if was_parked else EventKind.CALLED
         _event(ticket, kind, staff, now, counter_id=session.counter_id)
     return ticket
@@ -501,7 +572,7 @@ def recall(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket
     with transaction.atomic():
         if not _take(ticket.pk, (TicketStatus.CALLED,), recall_count=F("recall_count") + 1):
             raise IllegalTransition("not_called", _("Only a called number can be recalled."))
-        ticket.refresh_from_db()
+        _reread(ticket)
         _event(ticket, EventKind.RECALLED, staff, now, recalls=ticket.recall_count)
     return ticket
 
@@ -512,7 +583,7 @@ def start_serving(ticket: Ticket, staff: Any, now: dt.datetime | None = None) ->
     with transaction.atomic():
         if not _take(ticket.pk, (TicketStatus.CALLED,), status=TicketStatus.SERVING):
             raise IllegalTransition("not_called", _("Only a called number can be served."))
-        ticket.refresh_from_db()
+        _reread(ticket)
         _event(ticket, EventKind.SERVING, staff, now)
     return ticket
 
@@ -540,7 +611,7 @@ def mark_no_show(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> 
                 _("Recall the number %(count)d times before marking a no-show.")
                 % {"count": needed},
             )
-        ticket.refresh_from_db()
+        _reread(ticket)
         _event(ticket, EventKind.NO_SHOW, staff, now)
         write_visit_fact(ticket, Ending.NO_SHOW)
         forget_sms_notice(ticket, now)
@@ -562,7 +633,7 @@ def reinstate(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Tic
                 "not_no_show", _("Only today's no-shows can be put back in line.")
             )
         VisitFact.objects.filter(ticket=ticket).delete()
-        ticket.refresh_from_db()
+        _reread(ticket)
         _event(ticket, EventKind.REINSTATED, staff, now)
     return ticket
 
@@ -586,7 +657,7 @@ def park(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
             raise IllegalTransition(
                 "not_at_counter", _("Only a number at a counter can be parked.")
             )
-        ticket.refresh_from_db()
+        _reread(ticket)
         _event(ticket, EventKind.PARKED, staff, now)
     return ticket
 
@@ -622,7 +693,7 @@ def transfer(ticket: Ticket, to_queue: Queue, staff: Any, now: dt.datetime | Non
                 "not_at_counter", _("Only a number at a counter can be transferred.")
             )
         from_queue = ticket.queue_id
-        ticket.refresh_from_db()
+        _reread(ticket)
         _event(ticket, EventKind.TRANSFERRED, staff, now, from_queue=from_queue)
     return ticket
 
@@ -665,7 +736,7 @@ def finish(
             raise IllegalTransition(
                 "not_at_counter", _("Only a number at a counter can be finished.")
             )
-        ticket.refresh_from_db()
+        _reread(ticket)
         _event(ticket, EventKind.FINISHED, staff, now, outcome=outcome)
         write_visit_fact(ticket, Ending.SERVED)
         forget_sms_notice(ticket, now)
@@ -697,7 +768,7 @@ def cancel(
         )
         if not won:
             raise IllegalTransition("cannot_cancel", _("This number can no longer be cancelled."))
-        ticket.refresh_from_db()
+        _reread(ticket)
         _event(ticket, EventKind.CANCELLED, staff, now, reason=reason)
         write_visit_fact(ticket, Ending.CANCELLED)
         forget_sms_notice(ticket, now)

@@ -12,7 +12,8 @@ from skranke.catalogue.models import Queue
 from skranke.lib.localtime import local_date
 from skranke.organisation.hours import centre_today
 from skranke.organisation.models import Location
-from skranke.queue.estimates import queue_load, to_minutes
+from skranke.queue import livecache
+from skranke.queue.estimates import queue_loads, to_minutes
 from skranke.queue.models import (
     AT_COUNTER,
     CounterSession,
@@ -24,6 +25,8 @@ from skranke.queue.models import (
 )
 
 RECENT_CALLS = 8
+# The longest a centre's state is reused while no event happens there (current_location_status).
+STATUS_SECONDS = 1.0
 
 
 @dataclass(frozen=True)
@@ -71,17 +74,46 @@ class LocationState:
 
 def location_status(location: Location, now: dt.datetime | None = None) -> LocationState:
     """Return the live state of ``location``; ``last_event_id`` is the newest event it reflects."""
-    now = now or timezone.now()
     # Read the event id first: the state below is at least this new, so a stream that resumes
     # from it misses nothing (it may repeat an event, which clients apply idempotently).
-    last_event_id = (
+    return _location_status(location, _last_event_id(location), now)
+
+
+def current_location_status(location: Location) -> LocationState:
+    """Return the live state of ``location`` now, reused while no event happens there.
+
+    The state is kept per centre in this process (skranke.queue.livecache) with the id of the
+    newest event it reflects, for STATUS_SECONDS at most: while that is still the newest event
+    at the centre (one indexed read), nobody has drawn a number, been called or opened a
+    counter since, so it is answered as it is: a citizen who has just drawn a number is counted
+    on every server process at once. Only what moves with the clock alone (the longest wait,
+    the expected waits, open or closed), an edit in the admin (which writes no event) and a
+    change whose event committed after a newer one may be up to STATUS_SECONDS old.
+    """
+    last_event_id = _last_event_id(location)
+    cached: LocationState | None = livecache.get(("location_status", location.pk))
+    if cached is not None and cached.last_event_id == last_event_id:
+        return cached
+    state = _location_status(location, last_event_id, None)
+    livecache.put(("location_status", location.pk), state, STATUS_SECONDS)
+    return state
+
+
+def _last_event_id(location: Location) -> int:
+    return (
         TicketEvent.objects.filter(location=location)
         .order_by("-id")
         .values_list("id", flat=True)
         .first()
         or 0
     )
-    today = centre_today(location, now)
+
+
+def _location_status(
+    location: Location, last_event_id: int, now: dt.datetime | None
+) -> LocationState:
+    at = now or timezone.now()
+    today = centre_today(location, at)
     waiting = {
         row["queue"]: row
         for row in Ticket.objects.filter(location=location, status=TicketStatus.WAITING)
@@ -89,16 +121,19 @@ def location_status(location: Location, now: dt.datetime | None = None) -> Locat
         .annotate(count=Count("id"), oldest=Min("waiting_since"))
     }
     closures = dict(
-        QueueClosure.objects.filter(queue__location=location, date=local_date(now)).values_list(
+        QueueClosure.objects.filter(queue__location=location, date=local_date(at)).values_list(
             "queue_id", "reason"
         )
     )
+    active = list(
+        Queue.objects.filter(location=location, active=True).order_by("sort_order", "prefix")
+    )
+    queue_ids = [queue.pk for queue in active]
+    loads = queue_loads(queue_ids, now)
     queues = []
-    for queue in Queue.objects.filter(location=location, active=True).order_by(
-        "sort_order", "prefix"
-    ):
+    for queue in active:
         row = waiting.get(queue.pk, {"count": 0, "oldest": None})
-        load = queue_load(queue, now)
+        load = loads[queue.pk]
         oldest = row["oldest"]
         queues.append(
             QueueState(
@@ -108,7 +143,7 @@ def location_status(location: Location, now: dt.datetime | None = None) -> Locat
                 kind=queue.kind,
                 waiting=row["count"],
                 longest_wait_minutes=(
-                    int((now - oldest).total_seconds() // 60) if oldest and oldest <= now else None
+                    int((at - oldest).total_seconds() // 60) if oldest and oldest <= at else None
                 ),
                 expected_wait_minutes=to_minutes(load.wait_seconds(row["count"])),
                 counters_open=load.counters,
