@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from skranke.jobs.registry import job_handler, periodic_job
 from skranke.lib.localtime import local_date
+from skranke.queue.ledger import SMS_NOTICE_JOB
 from skranke.queue.notices import send_due_notices
-from skranke.queue.services import SMS_NOTICE_JOB, close_days_before
+from skranke.queue.services import close_days_before
 
 logger = logging.getLogger(__name__)
 

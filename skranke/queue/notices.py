@@ -5,10 +5,10 @@ Danish phone number on their ticket. One SMS is sent when SKRANKE_SMS_NOTICE_PLA
 fewer people are ahead of them, or when they are called before that happened (a counter called
 their number directly, or they asked late). It is one SMS per visit: a citizen transferred to
 another queue waits there without a second one. The number is erased when the visit ends
-(skranke.queue.services.forget_sms_notice) or when the citizen withdraws it.
+(skranke.queue.ledger.forget_sms_notice) or when the citizen withdraws it.
 
 When the notices go out: every call and cancellation registers, on commit, a check whether
-anyone in that queue is still owed a notice (services.check_sms_notices_on_commit); only then
+anyone in that queue is still owed a notice (ledger.check_sms_notices_on_commit); only then
 is one ``queue.send_sms_notices`` job enqueued, and the worker runs ``send_due_notices``. So
 calling the next citizen never waits for positions to be worked out or a message to be stored,
 and a quiet installation enqueues no jobs at all. A periodic job would have worked too, but it
@@ -38,8 +38,8 @@ from skranke.messaging.models import Channel
 from skranke.messaging.phone import mask_danish_phone, normalise_danish_phone
 from skranke.messaging.services import purge_messages, send_message
 from skranke.queue.estimates import waiting_in_order
+from skranke.queue.ledger import check_sms_notices_on_commit
 from skranke.queue.models import AT_COUNTER, Ticket, TicketStatus
-from skranke.queue.services import check_sms_notices_on_commit
 
 
 class NoticeRefused(Exception):

@@ -1,4 +1,6 @@
-"""Issuing numbers and every change a ticket goes through (DESIGN.md, Definitions).
+"""Issuing numbers, counter sessions and calling citizens (DESIGN.md, Definitions); the changes
+at and after the counter are in skranke.queue.transitions and re-exported here, so callers use
+this one module for every change a ticket goes through.
 
 Each public function is one transition. It checks the state with a conditional UPDATE whose
 row count says whether it happened (two counters can never both take a ticket), writes the
@@ -11,42 +13,66 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
-from skranke.jobs.services import enqueue
-from skranke.lib.localtime import local_date, local_zone
-from skranke.messaging.services import purge_messages
+from skranke.catalogue.models import Queue, QueueKind, Service
+from skranke.lib.localtime import local_date
 from skranke.organisation.hours import current_interval, next_opening
 from skranke.organisation.models import Counter, Location
 from skranke.queue.errors import CounterConflict, IllegalTransition, IssueRefused
 from skranke.queue.events import record_event
+from skranke.queue.ledger import (
+    record_ticket_event,
+    reread,
+    resolve_now,
+    take,
+)
 from skranke.queue.models import (
     AT_COUNTER,
-    CancelReason,
     CounterSession,
     DailySequence,
-    Ending,
     EventKind,
-    Outcome,
     Priority,
     QueueClosure,
-    ReferredTo,
     Source,
     Ticket,
     TicketStatus,
-    VisitFact,
     priority_rank,
 )
 
-
-def _now(now: dt.datetime | None) -> dt.datetime:
-    return now or timezone.now()
-
+# The transitions at and after the counter live in their own module; callers find them here.
+from skranke.queue.transitions import (
+    cancel as cancel,
+)
+from skranke.queue.transitions import (
+    close_days_before as close_days_before,
+)
+from skranke.queue.transitions import (
+    close_queue_now as close_queue_now,
+)
+from skranke.queue.transitions import (
+    finish as finish,
+)
+from skranke.queue.transitions import (
+    mark_no_show as mark_no_show,
+)
+from skranke.queue.transitions import (
+    park as park,
+)
+from skranke.queue.transitions import (
+    recall as recall,
+)
+from skranke.queue.transitions import (
+    reinstate as reinstate,
+)
+from skranke.queue.transitions import (
+    start_serving as start_serving,
+)
+from skranke.queue.transitions import (
+    transfer as transfer,
+)
 
 # Issuing ----------------------------------------------------------------------------------------
 
@@ -162,7 +188,7 @@ def issue_ticket(
     IssueRefused when the centre is closed, after the cut-off, when the quota is used up, the
     queue is closed, or the service is not drawn a number for here.
     """
-    now = _now(now)
+    now = resolve_now(now)
     if not service.active or (not service.walk_in and source != Source.APPOINTMENT):
         raise IssueRefused("not_walk_in", _("This service needs an appointment."))
     queue = queue_for_service(location, service)
@@ -243,7 +269,7 @@ def open_counter(
     session. Raises CounterConflict when someone else sits there or the staff member has
     another counter open, IllegalTransition for an inactive counter or foreign queues.
     """
-    now = _now(now)
+    now = resolve_now(now)
     if not counter.active:
         raise IllegalTransition("counter_inactive", _("This counter is not in use."))
     existing = CounterSession.objects.filter(closed_at__isnull=True).filter(
@@ -300,7 +326,7 @@ def pause_counter(
     session: CounterSession, staff: Any, now: dt.datetime | None = None
 ) -> CounterSession:
     """Pause an open counter: it calls nobody until resumed. Raises IllegalTransition."""
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         changed = CounterSession.objects.filter(
             pk=session.pk, closed_at__isnull=True, paused_at__isnull=True
@@ -316,7 +342,7 @@ def resume_counter(
     session: CounterSession, staff: Any, now: dt.datetime | None = None
 ) -> CounterSession:
     """Resume a paused counter. Raises IllegalTransition when it is not paused."""
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         changed = CounterSession.objects.filter(
             pk=session.pk, closed_at__isnull=True, paused_at__isnull=False
@@ -332,7 +358,7 @@ def close_counter(
     session: CounterSession, staff: Any, now: dt.datetime | None = None
 ) -> CounterSession:
     """Close a counter. Raises IllegalTransition while it holds a ticket or is closed."""
-    now = _now(now)
+    now = resolve_now(now)
     with transaction.atomic():
         # Lock the session before looking for a ticket: a call at this counter (which locks it
         # too) has then either committed and is seen here, or waits and finds the counter closed.
@@ -404,17 +430,6 @@ def _active_session(session: CounterSession) -> CounterSession:
     return session
 
 
-def _reread(ticket: Ticket) -> None:
-    """Read ``ticket`` back after its UPDATE, with what callers show of it (its service and
-    counter), in one statement rather than one per relation afterwards."""
-    ticket.refresh_from_db(from_queryset=Ticket.objects.select_related("service", "counter"))
-
-
-def _take(ticket_id: int, from_statuses: tuple[str, ...], **changes: Any) -> bool:
-    """Move one ticket out of ``from_statuses``; True when this caller won."""
-    return Ticket.objects.filter(pk=ticket_id, status__in=from_statuses).update(**changes) == 1
-
-
 def _to_counter(
     ticket_id: int,
     from_statuses: tuple[str, ...],
@@ -425,7 +440,7 @@ def _to_counter(
     # No savepoint: a refusal ends the caller's transaction (rolled back), and the conditional
     # UPDATE's row count, not an exception, tells a lost race.
     try:
-        return _take(
+        return take(
             ticket_id,
             from_statuses,
             status=TicketStatus.CALLED,
@@ -457,7 +472,7 @@ def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = Non
     """Call the next citizen to ``session``'s counter; returns the ticket, or None if nobody
     waits. Raises IllegalTransition when the counter is not open or is paused, CounterConflict
     when it already holds a ticket."""
-    now = _now(now)
+    now = resolve_now(now)
     # Read before the lock below refreshes the session, which drops its cached counter.
     counter = session.counter
     with transaction.atomic():
@@ -502,7 +517,7 @@ def _call_first_waiting(
             ticket.first_called_at = ticket.first_called_at or now
             ticket.leg_started_at = now
             ticket.recall_count = 0
-            _event(ticket, EventKind.CALLED, staff, now, counter_id=session.counter_id)
+            record_ticket_event(ticket, EventKind.CALLED, staff, now, counter_id=session.counter_id)
             return ticket
     return None
 
@@ -514,7 +529,7 @@ def call_ticket(
 
     Raises IllegalTransition when it is not waiting or parked, or belongs to another centre.
     """
-    now = _now(now)
+    now = resolve_now(now)
     was_parked = ticket.status == TicketStatus.PARKED
     with transaction.atomic():
         session = _active_session(session)
@@ -524,141 +539,9 @@ def call_ticket(
             ticket.pk, (TicketStatus.WAITING, TicketStatus.PARKED), session, staff, now
         ):
             raise IllegalTransition("not_waiting", _("This number is not waiting."))
-        _reread(ticket)
+        reread(ticket)
         kind = EventKind.RESUMED if was_parked else EventKind.CALLED
-        _event(ticket, kind, staff, now, counter_id=session.counter_id)
-    return ticket
-
-
-def find_ticket(location: Location, display_number: str, day: dt.date) -> Ticket | None:
-    """Return the ticket with this number (e.g. "P012") at ``location`` on ``day``, or None."""
-    return (
-        Ticket.objects.filter(
-            location=location, issue_date=day, display_number=display_number.upper()
-        )
-        .order_by("-id")
-        .first()
-    )
-
-
-# Changes at the counter -------------------------------------------------------------------------
-
-
-def _event(ticket: Ticket, kind: EventKind, staff: Any, now: dt.datetime, **extra: Any) -> None:
-    if kind in LINE_MOVES:
-        check_sms_notices_on_commit(ticket.queue_id)
-    counter_id = extra.pop("counter_id", ticket.counter_id or ticket.last_counter_id)
-    record_event(
-        kind,
-        location_id=ticket.location_id,
-        at=now,
-        ticket=ticket,
-        queue_id=ticket.queue_id,
-        counter_id=counter_id,
-        staff=staff,
-        data={"number": ticket.display_number, **extra},
-    )
-
-
-def _leg_seconds(ticket: Ticket, now: dt.datetime) -> int:
-    if ticket.leg_started_at is None:
-        return 0
-    return max(0, int((now - ticket.leg_started_at).total_seconds()))
-
-
-def recall(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
-    """Show a called number again on the display. Raises IllegalTransition unless called."""
-    now = _now(now)
-    with transaction.atomic():
-        if not _take(ticket.pk, (TicketStatus.CALLED,), recall_count=F("recall_count") + 1):
-            raise IllegalTransition("not_called", _("Only a called number can be recalled."))
-        _reread(ticket)
-        _event(ticket, EventKind.RECALLED, staff, now, recalls=ticket.recall_count)
-    return ticket
-
-
-def start_serving(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
-    """The citizen has come to the counter. Raises IllegalTransition unless called."""
-    now = _now(now)
-    with transaction.atomic():
-        if not _take(ticket.pk, (TicketStatus.CALLED,), status=TicketStatus.SERVING):
-            raise IllegalTransition("not_called", _("Only a called number can be served."))
-        _reread(ticket)
-        _event(ticket, EventKind.SERVING, staff, now)
-    return ticket
-
-
-def mark_no_show(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
-    """End a called visit whose citizen did not come, after SKRANKE_NO_SHOW_AFTER_RECALLS recalls.
-
-    Raises IllegalTransition when the number is not called or not recalled often enough.
-    """
-    now = _now(now)
-    needed = settings.SKRANKE_NO_SHOW_AFTER_RECALLS
-    with transaction.atomic():
-        won = Ticket.objects.filter(
-            pk=ticket.pk, status=TicketStatus.CALLED, recall_count__gte=needed
-        ).update(
-            status=TicketStatus.NO_SHOW,
-            counter=None,
-            ended_at=now,
-            leg_started_at=None,
-            notify_phone="",
-        )
-        if won != 1:
-            raise IllegalTransition(
-                "not_recalled",
-                _("Recall the number %(count)d times before marking a no-show.")
-                % {"count": needed},
-            )
-        _reread(ticket)
-        _event(ticket, EventKind.NO_SHOW, staff, now)
-        write_visit_fact(ticket, Ending.NO_SHOW)
-        forget_sms_notice(ticket, now)
-    return ticket
-
-
-def reinstate(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
-    """Put a no-show back in line the same day, at its original place; the visit goes on.
-
-    Raises IllegalTransition when it is not a no-show of today.
-    """
-    now = _now(now)
-    with transaction.atomic():
-        won = Ticket.objects.filter(
-            pk=ticket.pk, status=TicketStatus.NO_SHOW, issue_date=local_date(now)
-        ).update(status=TicketStatus.WAITING, ended_at=None)
-        if won != 1:
-            raise IllegalTransition(
-                "not_no_show", _("Only today's no-shows can be put back in line.")
-            )
-        VisitFact.objects.filter(ticket=ticket).delete()
-        _reread(ticket)
-        _event(ticket, EventKind.REINSTATED, staff, now)
-    return ticket
-
-
-def park(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
-    """Set a citizen aside (e.g. to fetch a document); the counter is free for the next one.
-
-    Raises IllegalTransition unless the number is at a counter.
-    """
-    now = _now(now)
-    with transaction.atomic():
-        won = _take(
-            ticket.pk,
-            AT_COUNTER,
-            status=TicketStatus.PARKED,
-            counter=None,
-            service_seconds=F("service_seconds") + _leg_seconds(ticket, now),
-            leg_started_at=None,
-        )
-        if not won:
-            raise IllegalTransition(
-                "not_at_counter", _("Only a number at a counter can be parked.")
-            )
-        _reread(ticket)
-        _event(ticket, EventKind.PARKED, staff, now)
+        record_ticket_event(ticket, kind, staff, now, counter_id=session.counter_id)
     return ticket
 
 
@@ -671,219 +554,12 @@ def resume(
     return call_ticket(session, ticket, staff, now)
 
 
-def transfer(ticket: Ticket, to_queue: Queue, staff: Any, now: dt.datetime | None = None) -> Ticket:
-    """Send the citizen to wait in ``to_queue`` (front or back office), keeping their arrival
-    time and number. Raises IllegalTransition unless the number is at a counter or parked, or
-    when the queue is at another centre."""
-    now = _now(now)
-    if to_queue.location_id != ticket.location_id or not to_queue.active:
-        raise IllegalTransition("foreign_queue", _("Choose an active queue at this centre."))
-    with transaction.atomic():
-        won = _take(
-            ticket.pk,
-            (*AT_COUNTER, TicketStatus.PARKED),
-            status=TicketStatus.WAITING,
-            queue=to_queue,
-            counter=None,
-            service_seconds=F("service_seconds") + _leg_seconds(ticket, now),
-            leg_started_at=None,
+def find_ticket(location: Location, display_number: str, day: dt.date) -> Ticket | None:
+    """Return the ticket with this number (e.g. "P012") at ``location`` on ``day``, or None."""
+    return (
+        Ticket.objects.filter(
+            location=location, issue_date=day, display_number=display_number.upper()
         )
-        if not won:
-            raise IllegalTransition(
-                "not_at_counter", _("Only a number at a counter can be transferred.")
-            )
-        from_queue = ticket.queue_id
-        _reread(ticket)
-        _event(ticket, EventKind.TRANSFERRED, staff, now, from_queue=from_queue)
-    return ticket
-
-
-def finish(
-    ticket: Ticket,
-    staff: Any,
-    *,
-    outcome: Outcome,
-    subject_area: SubjectArea | None = None,
-    referred_to: ReferredTo | str = "",
-    now: dt.datetime | None = None,
-) -> Ticket:
-    """End a visit at the counter with its subject area (default: the service's) and outcome.
-
-    Raises IllegalTransition unless the number is at a counter, or when "referred" lacks the
-    authority (or another outcome names one).
-    """
-    now = _now(now)
-    if (outcome == Outcome.REFERRED) != bool(referred_to):
-        raise IllegalTransition(
-            "referral", _("Name the authority exactly when the outcome is a referral.")
-        )
-    area_id = subject_area.pk if subject_area else ticket.service.subject_area_id
-    with transaction.atomic():
-        won = _take(
-            ticket.pk,
-            AT_COUNTER,
-            status=TicketStatus.FINISHED,
-            counter=None,
-            service_seconds=F("service_seconds") + _leg_seconds(ticket, now),
-            leg_started_at=None,
-            subject_area_id=area_id,
-            outcome=outcome,
-            referred_to=referred_to,
-            ended_at=now,
-            notify_phone="",
-        )
-        if not won:
-            raise IllegalTransition(
-                "not_at_counter", _("Only a number at a counter can be finished.")
-            )
-        _reread(ticket)
-        _event(ticket, EventKind.FINISHED, staff, now, outcome=outcome)
-        write_visit_fact(ticket, Ending.SERVED)
-        forget_sms_notice(ticket, now)
-    return ticket
-
-
-def cancel(
-    ticket: Ticket, reason: CancelReason, staff: Any = None, now: dt.datetime | None = None
-) -> Ticket:
-    """Cancel a visit: a citizen may cancel while waiting; staff also a parked or called one.
-
-    Raises IllegalTransition when the visit cannot be cancelled in its state.
-    """
-    now = _now(now)
-    allowed: tuple[str, ...] = (TicketStatus.WAITING,)
-    if reason != CancelReason.CITIZEN:
-        allowed = (TicketStatus.WAITING, TicketStatus.PARKED, *AT_COUNTER)
-    with transaction.atomic():
-        won = _take(
-            ticket.pk,
-            allowed,
-            status=TicketStatus.CANCELLED,
-            cancel_reason=reason,
-            counter=None,
-            service_seconds=F("service_seconds") + _leg_seconds(ticket, now),
-            leg_started_at=None,
-            ended_at=now,
-            notify_phone="",
-        )
-        if not won:
-            raise IllegalTransition("cannot_cancel", _("This number can no longer be cancelled."))
-        _reread(ticket)
-        _event(ticket, EventKind.CANCELLED, staff, now, reason=reason)
-        write_visit_fact(ticket, Ending.CANCELLED)
-        forget_sms_notice(ticket, now)
-    return ticket
-
-
-# Closing --------------------------------------------------------------------------------------
-
-
-def close_queue_now(
-    queue: Queue, reason: str, staff: Any, now: dt.datetime | None = None
-) -> QueueClosure:
-    """Stop new numbers in ``queue`` for the rest of today; waiting citizens stay in line.
-
-    Closing it again replaces the reason. Returns the closure.
-    """
-    now = _now(now)
-    with transaction.atomic():
-        closure, _created = QueueClosure.objects.update_or_create(
-            queue=queue, date=local_date(now), defaults={"reason": reason, "closed_by": staff}
-        )
-        record_event(
-            EventKind.QUEUE_CLOSED,
-            location_id=queue.location_id,
-            at=now,
-            queue_id=queue.pk,
-            staff=staff,
-            data={"reason": reason},
-        )
-    return closure
-
-
-def close_days_before(day: dt.date, now: dt.datetime | None = None) -> int:
-    """End every visit from before ``day`` still open as cancelled with reason `closed`.
-
-    Returns how many were closed. Run by the worker after each local midnight.
-    """
-    now = _now(now)
-    closed = 0
-    open_tickets = Ticket.objects.filter(issue_date__lt=day).exclude(
-        status__in=[TicketStatus.FINISHED, TicketStatus.NO_SHOW, TicketStatus.CANCELLED]
+        .order_by("-id")
+        .first()
     )
-    for ticket in open_tickets.iterator():
-        try:
-            cancel(ticket, CancelReason.CLOSED, now=now)
-        except IllegalTransition:
-            continue  # It ended meanwhile; nothing to close.
-        closed += 1
-    return closed
-
-
-# SMS "your turn is coming" (skranke.queue.notices) ---------------------------------------------
-
-SMS_NOTICE_JOB = "queue.send_sms_notices"
-# Events after which citizens further back are nearer the front, or one is called.
-LINE_MOVES = (EventKind.CALLED, EventKind.RESUMED, EventKind.CANCELLED)
-
-
-def check_sms_notices_on_commit(queue_id: int) -> None:
-    """Once the caller's transaction commits, have the worker send the SMS notices now due in
-    ``queue_id`` (skranke.queue.notices.send_due_notices).
-
-    After commit, so calling a citizen never waits for it; and only queues where someone is
-    still owed a notice get a job, so a call costs one read of a small partial index.
-    """
-
-    def check() -> None:
-        owed = Ticket.objects.filter(queue_id=queue_id, notice_sent_at__isnull=True).exclude(
-            notify_phone=""
-        )
-        if owed.exists():
-            enqueue(SMS_NOTICE_JOB, {"queue_id": queue_id})
-
-    transaction.on_commit(check)
-
-
-def forget_sms_notice(ticket: Ticket, now: dt.datetime) -> None:
-    """Erase the phone number from the notice message of a visit that has just ended.
-
-    Every transition that ends a visit blanks ``notify_phone`` in its own conditional UPDATE;
-    this helper, called in the same transaction, purges the message made from it, if any (a
-    notice still waiting for the gateway is then never sent: the visit it was about is over).
-    Tickets without a notice cost no query.
-    """
-    if ticket.notice_message_id is not None:
-        purge_messages([ticket.notice_message_id], now)
-
-
-# Visit facts ----------------------------------------------------------------------------------
-
-
-def write_visit_fact(ticket: Ticket, ending: Ending) -> VisitFact:
-    """Write the statistics row of an ended visit (DESIGN.md: wait, service time, ending)."""
-    wait = None
-    if ticket.first_called_at is not None:
-        wait = max(0, int((ticket.first_called_at - ticket.waiting_since).total_seconds()))
-    issued_local = ticket.issued_at.astimezone(local_zone())
-    fact = VisitFact.objects.create(
-        ticket=ticket,
-        location_id=ticket.location_id,
-        first_queue_id=ticket.first_queue_id,
-        subject_area_id=ticket.subject_area_id or ticket.service.subject_area_id,
-        service_id=ticket.service_id,
-        issue_date=ticket.issue_date,
-        issue_hour=issued_local.hour,
-        issue_weekday=issued_local.weekday(),
-        wait_seconds=wait,
-        service_seconds=ticket.service_seconds if ending == Ending.SERVED else None,
-        outcome=ticket.outcome,
-        referred_to=ticket.referred_to,
-        ending=ending,
-        cancel_reason=ticket.cancel_reason,
-        is_appointment=ticket.priority == Priority.APPOINTMENT,
-        transferred=ticket.queue_id != ticket.first_queue_id,
-        counter_id=ticket.last_counter_id,
-        staff_id=ticket.served_by_id,
-    )
-    return fact

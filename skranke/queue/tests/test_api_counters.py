@@ -14,6 +14,7 @@ from skranke.catalogue.models import QueueKind
 from skranke.organisation.models import Role, Team, TeamKind
 from skranke.queue import services
 from skranke.queue.models import (
+    CancelReason,
     CounterSession,
     EventKind,
     Outcome,
@@ -328,7 +329,7 @@ def test_calling_an_unknown_or_ended_number() -> None:
     unknown = post_json(client, counter_url(centre, "call"), {"number": "P999"})
     assert unknown.status_code == 404
     assert "P999" in unknown.json()["detail"]
-    services.cancel(ticket, services.CancelReason.STAFF, staff)
+    services.cancel(ticket, CancelReason.STAFF, staff)
     ended = post_json(client, counter_url(centre, "call"), {"number": "P001"})
     assert ended.status_code == 409 and ended.json()["code"] == "not_waiting"
     missing = post_json(client, counter_url(centre, "call"), {})

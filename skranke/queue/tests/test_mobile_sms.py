@@ -20,8 +20,8 @@ from skranke.lib.localtime import local_date
 from skranke.messaging.models import Message, MessageStatus
 from skranke.messaging.services import PURGED_BEFORE_SENDING
 from skranke.queue import notices, services
+from skranke.queue.ledger import SMS_NOTICE_JOB
 from skranke.queue.models import CancelReason, Outcome, Ticket
-from skranke.queue.services import SMS_NOTICE_JOB
 from skranke.queue.tests.factories import (
     Centre,
     issue,

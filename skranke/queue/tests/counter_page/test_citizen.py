@@ -8,6 +8,7 @@ from django.test import Client
 
 from skranke.queue import services
 from skranke.queue.models import (
+    CancelReason,
     Outcome,
     ReferredTo,
     TicketStatus,
@@ -131,7 +132,7 @@ def test_calling_a_number_no_longer_waiting_is_refused(
 ) -> None:
     opened(centre, staff)
     ticket = issue(centre)
-    services.cancel(ticket, services.CancelReason.CITIZEN)
+    services.cancel(ticket, CancelReason.CITIZEN)
     response = client.post(url(centre, "call"), {"number": ticket.display_number})
     assert response.status_code == 409
     assert "This number is not waiting." in alert_of(response)
