@@ -5,7 +5,6 @@ what its script needs to speak each call in the page's language."""
 from __future__ import annotations
 
 import re
-from typing import Any
 
 import pytest
 from django.test import Client
@@ -20,20 +19,9 @@ from skranke.queue.tests.factories import (
     make_staff,
     make_staff_client,
     open_counters,
-    use_api_test_settings,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_settings(settings: Any) -> None:
-    use_api_test_settings(settings)
-
-
-@pytest.fixture
-def centre() -> Centre:
-    return make_centre()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_settings")]
 
 
 @pytest.fixture

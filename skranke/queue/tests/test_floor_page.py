@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 import pytest
 from django.contrib.auth.models import User
@@ -22,20 +21,9 @@ from skranke.queue.tests.factories import (
     make_staff_client,
     open_today_until,
     set_weekly_hours,
-    use_api_test_settings,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_settings(settings: Any) -> None:
-    use_api_test_settings(settings)
-
-
-@pytest.fixture
-def centre() -> Centre:
-    return make_centre()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_settings")]
 
 
 def english(client: Client) -> Client:

@@ -29,20 +29,9 @@ from skranke.queue.tests.factories import (
     make_staff_client,
     open_counters,
     open_today_until,
-    use_api_test_settings,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_settings(settings: Any) -> None:
-    use_api_test_settings(settings)
-
-
-@pytest.fixture
-def centre() -> Centre:
-    return make_centre()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_settings")]
 
 
 @pytest.fixture

@@ -19,20 +19,9 @@ from skranke.queue.tests.factories import (
     make_centre,
     make_staff,
     open_counters,
-    use_api_test_settings,
 )
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def _fast_settings(settings: Any) -> None:
-    use_api_test_settings(settings)
-
-
-@pytest.fixture
-def centre() -> Centre:
-    return make_centre()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_settings")]
 
 
 def text_of(response: Any) -> str:

@@ -13,22 +13,10 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
     from django.test import Client
 
-    from skranke.queue.tests.factories import Centre
-
 
 @pytest.fixture(autouse=True)
-def _fast_settings(settings: Any) -> None:
-    from skranke.queue.tests.factories import use_api_test_settings
-
-    use_api_test_settings(settings)
-    settings.SKRANKE_NO_SHOW_AFTER_RECALLS = 1
-
-
-@pytest.fixture
-def centre() -> Centre:
-    from skranke.queue.tests.factories import make_centre
-
-    return make_centre()
+def _fast_settings(api_settings: Any) -> None:
+    api_settings.SKRANKE_NO_SHOW_AFTER_RECALLS = 1
 
 
 @pytest.fixture

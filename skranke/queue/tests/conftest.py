@@ -1,0 +1,28 @@
+"""Fixtures shared by the number system's tests. Models are imported inside the fixtures:
+pytest reads this file before Django is set up."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+if TYPE_CHECKING:
+    from skranke.queue.tests.factories import Centre
+
+
+@pytest.fixture
+def api_settings(settings: Any) -> Any:
+    """The settings the API and page tests run with (skranke.queue.tests.factories)."""
+    from skranke.queue.tests.factories import use_api_test_settings
+
+    use_api_test_settings(settings)
+    return settings
+
+
+@pytest.fixture
+def centre() -> Centre:
+    """A centre open now, with its queues, services and counters."""
+    from skranke.queue.tests.factories import make_centre
+
+    return make_centre()
