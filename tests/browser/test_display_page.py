@@ -188,6 +188,40 @@ def test_the_display_asks_for_a_touch_then_shows_chimes_and_speaks_each_call(
     problems.assert_none()
 
 
+def names_beside_their_prefixes(page: Page) -> list[bool]:
+    """For each queue row: does the whole name stand to the right of its prefix?"""
+    return list(
+        page.evaluate(
+            """() => [...document.querySelectorAll("[data-queues] tr")].map((row) => {
+                const prefix = row.querySelector(".queue-prefix").getBoundingClientRect();
+                const name = row.querySelector(".queue-name").getBoundingClientRect();
+                return name.left >= prefix.right && name.height > 0;
+            })"""
+        )
+    )
+
+
+def test_a_long_queue_name_wraps_beside_its_prefix(
+    asgi_server: RunningServer, display: tuple[Page, BrowserProblems], screenshot: Screenshot
+) -> None:
+    page, problems = display
+    centre = make_centre()
+    centre.general.name = "Ydelser, skat, opkrævning, boligstøtte og pension for borgere"
+    centre.general.save()
+    pair_display(page, asgi_server, centre)
+    wait_for_stream(page)
+    rows = page.locator("[data-queues] tr")
+    expect(rows.first).to_contain_text("Ydelser, skat")
+    assert names_beside_their_prefixes(page) == [True] * rows.count()
+
+    # The live update draws the rows again: the same layout.
+    services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK)
+    expect(page.locator("[data-queues]")).to_contain_text("1")
+    assert names_beside_their_prefixes(page) == [True] * rows.count()
+    screenshot(page, "display-long-queue-name-da")
+    problems.assert_none()
+
+
 def test_the_display_reports_its_heartbeat(
     asgi_server: RunningServer, display: tuple[Page, BrowserProblems]
 ) -> None:

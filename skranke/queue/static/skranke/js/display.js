@@ -68,7 +68,11 @@
       prefix.className = "queue-prefix";
       prefix.textContent = queue.prefix;
       name.appendChild(prefix);
-      name.appendChild(document.createTextNode(" " + queue.name));
+      name.appendChild(document.createTextNode(" "));
+      var label = document.createElement("span");
+      label.className = "queue-name";
+      label.textContent = queue.name;
+      name.appendChild(label);
       row.appendChild(name);
       cell(row, String(queue.waiting));
       var wait = queue.closed_reason ? body.getAttribute("data-closed-queue")
