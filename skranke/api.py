@@ -14,7 +14,7 @@ from skranke.access.permissions import NotSignedIn
 from skranke.access.ratelimit import AnonymousRateThrottle, too_many_requests_detail
 from skranke.organisation.api import router as organisation_router
 from skranke.queue.api import router as queue_router
-from skranke.queue.errors import IssueRefused, QueueError
+from skranke.queue.errors import IssueRefused, NotYours, QueueError
 
 api = NinjaAPI(
     title="Skranke API",
@@ -54,7 +54,8 @@ def refused(request: HttpRequest, error: QueueError) -> HttpResponse:
     body: dict[str, object] = {"detail": error.message, "code": error.code}
     if isinstance(error, IssueRefused) and error.next_opening is not None:
         body["next_opening"] = error.next_opening
-    return api.create_response(request, body, status=409)
+    # Another employee's ticket or counter is a matter of who may act, not of its state.
+    return api.create_response(request, body, status=403 if isinstance(error, NotYours) else 409)
 
 
 @api.exception_handler(NotSignedIn)

@@ -12,10 +12,12 @@ import secrets
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from skranke.access.models import ApiToken, DeviceAccount
+from skranke.audit.services import record_action
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -68,6 +70,21 @@ def pair_device(token: str) -> tuple[DeviceAccount, str] | None:
         return None
     credential = secrets.token_urlsafe(32)
     now = timezone.now()
+    with transaction.atomic():
+        if not _use_pairing_token(device, token, credential, now):
+            return None
+        device.refresh_from_db()
+        # Who paired it, and from which address, is filled in from the request.
+        record_action(
+            None, "device_paired", device, {"name": device.name, "purpose": device.purpose}
+        )
+    return device, credential
+
+
+def _use_pairing_token(
+    device: DeviceAccount, token: str, credential: str, now: dt.datetime
+) -> bool:
+    """Spend ``token`` on ``device``; True when this request won it (a link is used once)."""
     won = DeviceAccount.objects.filter(
         pk=device.pk,
         pairing_token_hash=digest(token),
@@ -80,10 +97,7 @@ def pair_device(token: str) -> tuple[DeviceAccount, str] | None:
         paired_at=now,
         last_seen_at=now,
     )
-    if won != 1:
-        return None
-    device.refresh_from_db()
-    return device, credential
+    return won == 1
 
 
 def device_for_credential(credential: str) -> DeviceAccount | None:

@@ -34,7 +34,6 @@ from skranke.access.permissions import Capability, has_capability, requires
 from skranke.catalogue.models import Queue
 from skranke.lib.ids import parse_id
 from skranke.lib.localtime import local_date
-from skranke.lib.validators import validate_no_cpr
 from skranke.organisation.models import Counter, Location
 from skranke.queue import services
 from skranke.queue.counter_forms import (
@@ -50,16 +49,14 @@ from skranke.queue.counter_state import (
     _counter,
     _is_htmx,
     _my_session,
-    _open_session,
     _panel_context,
     _served_locations,
     _ticket_here,
     _working_page,
     counter_location,
 )
-from skranke.queue.errors import QueueError
+from skranke.queue.errors import NotYours, QueueError
 from skranke.queue.models import (
-    AT_COUNTER,
     CounterSession,
     Outcome,
     Ticket,
@@ -215,7 +212,7 @@ def open_counter(request: HttpRequest) -> HttpResponse:
 def working_page(request: HttpRequest, counter_id: int) -> HttpResponse:
     """The counter's working page; a counter not open yet offers to open it."""
     counter = _counter(counter_id)
-    session = _open_session(counter)
+    session = services.open_session(counter)
     if session is None:
         return _choose_page(request, only=counter)
     if session.staff_id != request.user.pk:
@@ -259,7 +256,8 @@ def _act(request: HttpRequest, counter_id: int, action: Action) -> HttpResponse:
     except Refusal as refusal:
         return _working_page(request, session, status=refusal.status, alert=refusal.message)
     except QueueError as refusal:
-        return _working_page(request, session, status=409, alert=refusal.message)
+        status = 403 if isinstance(refusal, NotYours) else 409
+        return _working_page(request, session, status=status, alert=refusal.message)
     if _is_htmx(request):
         return _working_page(request, session, notice=message)
     messages.success(request, message)
@@ -333,7 +331,8 @@ def close(request: HttpRequest, counter_id: int) -> HttpResponse:
     try:
         services.close_counter(session, request.user)
     except QueueError as refusal:
-        return _working_page(request, session, status=409, alert=refusal.message)
+        status = 403 if isinstance(refusal, NotYours) else 409
+        return _working_page(request, session, status=status, alert=refusal.message)
     messages.success(request, _("Counter %(number)s is closed.") % {"number": counter.number})
     if _is_htmx(request):
         response = HttpResponse()
@@ -414,22 +413,8 @@ def note(request: HttpRequest, counter: Counter, session: CounterSession, ticket
     form = NoteForm(request.POST)
     if not form.is_valid():
         raise _FormErrors(note=form)
-    save_note(ticket, counter, form.cleaned_data["note"])
+    services.save_note(ticket, request.user, form.cleaned_data["note"])
     return _("The note on %(number)s is saved.") % {"number": ticket.display_number}
-
-
-def save_note(ticket: Ticket, counter: Counter, text: str) -> None:
-    """Replace the staff note of the ticket at ``counter`` (checked for CPR numbers by the form).
-
-    A note is not a step of the visit, so it writes no event. Raises Refusal when the ticket
-    left the counter meanwhile.
-    """
-    validate_no_cpr(text)
-    changed = Ticket.objects.filter(pk=ticket.pk, counter=counter, status__in=AT_COUNTER).update(
-        note=text
-    )
-    if changed != 1:
-        raise Refusal(_("Number %(number)s is not at your counter.") % {"number": ticket})
 
 
 def finish(request: HttpRequest, counter: Counter, session: CounterSession, ticket: Ticket) -> str:

@@ -1,4 +1,5 @@
-"""Refusals of the number system; the API answers each with 409 and its message."""
+"""Refusals of the number system; the API answers each with 409 and its message (403 for
+NotYours)."""
 
 from __future__ import annotations
 
@@ -37,3 +38,12 @@ class IllegalTransition(QueueError):
 
 class CounterConflict(QueueError):
     """The counter or the staff member is busy elsewhere."""
+
+
+class NotYours(QueueError):
+    """The ticket or counter belongs to another employee's open counter session.
+
+    Who acts on a ticket is the engine's rule (docs/permissions.md): a ticket at a counter only by
+    the person in that counter's open session, a session only by its own employee. Pages and the
+    API answer it with 403.
+    """

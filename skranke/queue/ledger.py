@@ -6,16 +6,20 @@ skranke.queue.transitions (what happens to a citizen at and after the counter).
 """
 
 import datetime as dt
-from typing import Any
+from typing import Any, NoReturn
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from skranke.jobs.services import enqueue
 from skranke.lib.localtime import local_zone
 from skranke.messaging.services import purge_messages
+from skranke.queue.errors import IllegalTransition, NotYours
 from skranke.queue.events import record_event
 from skranke.queue.models import (
+    CounterSession,
     Ending,
     EventKind,
     Priority,
@@ -34,9 +38,55 @@ def reread(ticket: Ticket) -> None:
     ticket.refresh_from_db(from_queryset=Ticket.objects.select_related("service", "counter"))
 
 
-def take(ticket_id: int, from_statuses: tuple[str, ...], **changes: Any) -> bool:
-    """Move one ticket out of ``from_statuses``; True when this caller won."""
-    return Ticket.objects.filter(pk=ticket_id, status__in=from_statuses).update(**changes) == 1
+def acted_on_by(staff: Any) -> Q:
+    """The tickets ``staff`` may act on (docs/permissions.md, "Who acts on a ticket").
+
+    A ticket at a counter is acted on only by the employee in that counter's open session; one
+    at no counter (waiting, parked, ended) by anyone whose capability allows the action. Used
+    inside each transition's conditional UPDATE, so the rule and the state are decided together.
+    """
+    at_no_counter = Q(counter__isnull=True)
+    if staff is None or not staff.is_authenticated:
+        return at_no_counter
+    own_counter = CounterSession.objects.filter(staff=staff, closed_at__isnull=True)
+    return at_no_counter | Q(counter__in=own_counter.values("counter_id"))
+
+
+def take(
+    ticket_id: int,
+    from_statuses: tuple[str, ...],
+    staff: Any,
+    *,
+    anywhere: bool = False,
+    **changes: Any,
+) -> bool:
+    """Move one ticket out of ``from_statuses`` as ``staff``; True when this caller won.
+
+    The UPDATE applies the rule of acted_on_by, unless ``anywhere`` (the end-of-day job, and
+    calls, whose session the caller has checked already).
+    """
+    tickets = Ticket.objects.filter(pk=ticket_id, status__in=from_statuses)
+    if not anywhere:
+        tickets = tickets.filter(acted_on_by(staff))
+    return tickets.update(**changes) == 1
+
+
+def refuse(
+    ticket: Ticket, from_statuses: tuple[str, ...], staff: Any, refusal: IllegalTransition
+) -> NoReturn:
+    """Raise why a transition from ``from_statuses`` did not happen: NotYours when the ticket is
+    in such a state but at another employee's counter, else ``refusal`` (its state is wrong)."""
+    elsewhere = (
+        Ticket.objects.filter(pk=ticket.pk, status__in=from_statuses)
+        .exclude(acted_on_by(staff))
+        .exists()
+    )
+    if elsewhere:
+        raise NotYours(
+            "not_your_counter",
+            _("Number %(number)s is not at your counter.") % {"number": ticket.display_number},
+        )
+    raise refusal
 
 
 def record_ticket_event(

@@ -17,14 +17,18 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models import Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
 from django.utils.translation import gettext_lazy as _
 
+from skranke.audit.services import record_action
 from skranke.catalogue.models import Queue, QueueKind, Service
 from skranke.lib.localtime import local_date
+from skranke.lib.validators import validate_no_cpr
 from skranke.organisation.hours import current_interval, next_opening
 from skranke.organisation.models import Counter, Location
-from skranke.queue.errors import CounterConflict, IllegalTransition, IssueRefused
+from skranke.queue.errors import CounterConflict, IllegalTransition, IssueRefused, NotYours
 from skranke.queue.events import record_event
 from skranke.queue.ledger import (
+    leg_seconds,
     record_ticket_event,
+    refuse,
     reread,
     resolve_now,
     take,
@@ -226,6 +230,14 @@ def issue_ticket(
             staff=staff,
             data={"number": ticket.display_number},
         )
+        if priority == Priority.URGENT:
+            # Jumping the line is a staff decision the manager may want to see afterwards.
+            record_action(
+                staff,
+                "ticket_issued_urgent",
+                ticket,
+                {"number": ticket.display_number, "source": source},
+            )
     return ticket
 
 
@@ -250,9 +262,39 @@ def default_queues(staff: Any, counter: Counter) -> list[Queue]:
     return list(queues.filter(chosen).distinct())
 
 
-def open_session(counter: Counter, staff: Any) -> CounterSession | None:
-    """Return the open session at ``counter``, or None."""
-    return CounterSession.objects.filter(counter=counter, closed_at__isnull=True).first()
+def open_session(counter: Counter | int) -> CounterSession | None:
+    """Return the open session at ``counter`` (at most one), with its counter, centre and
+    employee, or None."""
+    return (
+        CounterSession.objects.filter(counter=counter, closed_at__isnull=True)
+        .select_related("counter__location", "staff")
+        .first()
+    )
+
+
+def session_at(counter: Counter | int, staff: Any) -> CounterSession:
+    """Return ``staff``'s open session at ``counter``, with its counter and centre.
+
+    Every caller that acts "at my counter" (the counter page, the API) finds the session here.
+    Raises IllegalTransition("not_open") when the counter is not open, NotYours when it is
+    open for someone else.
+    """
+    return own_session(open_session(counter), staff)
+
+
+def own_session(session: CounterSession | None, staff: Any) -> CounterSession:
+    """Return ``session`` (a counter's open session, as open_session read it) if it is
+    ``staff``'s; raises as session_at does."""
+    if session is None:
+        raise IllegalTransition("not_open", _("The counter is not open."))
+    _check_own(session, staff)
+    return session
+
+
+def _check_own(session: CounterSession, staff: Any) -> None:
+    # A session's employee never changes, so this needs no lock.
+    if staff is None or session.staff_id != staff.pk:
+        raise NotYours("not_your_session", _("This counter is open for someone else."))
 
 
 def open_counter(
@@ -325,8 +367,12 @@ def _session_event(session: CounterSession, kind: EventKind, staff: Any, now: dt
 def pause_counter(
     session: CounterSession, staff: Any, now: dt.datetime | None = None
 ) -> CounterSession:
-    """Pause an open counter: it calls nobody until resumed. Raises IllegalTransition."""
+    """Pause an open counter: it calls nobody until resumed.
+
+    Raises NotYours for another employee's session, IllegalTransition when it is not open.
+    """
     now = resolve_now(now)
+    _check_own(session, staff)
     with transaction.atomic():
         changed = CounterSession.objects.filter(
             pk=session.pk, closed_at__isnull=True, paused_at__isnull=True
@@ -341,8 +387,12 @@ def pause_counter(
 def resume_counter(
     session: CounterSession, staff: Any, now: dt.datetime | None = None
 ) -> CounterSession:
-    """Resume a paused counter. Raises IllegalTransition when it is not paused."""
+    """Resume a paused counter.
+
+    Raises NotYours for another employee's session, IllegalTransition when it is not paused.
+    """
     now = resolve_now(now)
+    _check_own(session, staff)
     with transaction.atomic():
         changed = CounterSession.objects.filter(
             pk=session.pk, closed_at__isnull=True, paused_at__isnull=False
@@ -357,8 +407,13 @@ def resume_counter(
 def close_counter(
     session: CounterSession, staff: Any, now: dt.datetime | None = None
 ) -> CounterSession:
-    """Close a counter. Raises IllegalTransition while it holds a ticket or is closed."""
+    """Close a counter.
+
+    Raises NotYours for another employee's session (a team lead uses close_abandoned_session),
+    IllegalTransition while it holds a ticket or is closed.
+    """
     now = resolve_now(now)
+    _check_own(session, staff)
     with transaction.atomic():
         # Lock the session before looking for a ticket: a call at this counter (which locks it
         # too) has then either committed and is seen here, or waits and finds the counter closed.
@@ -375,6 +430,74 @@ def close_counter(
         _session_event(session, EventKind.COUNTER_CLOSED, staff, now)
     session.refresh_from_db()
     return session
+
+
+def close_abandoned_session(
+    session: CounterSession, lead: Any, now: dt.datetime | None = None
+) -> CounterSession:
+    """Close a colleague's counter session left open (they went home, their tablet died).
+
+    For team leads (the caller checks MANAGE_QUEUES at the centre; docs/permissions.md). A
+    citizen still at the counter is parked, not lost: any counter can call them back. Written to
+    the audit log. Raises IllegalTransition when the session is already closed.
+    """
+    now = resolve_now(now)
+    with transaction.atomic():
+        # The same lock a call at this counter takes, so no citizen is called to it meanwhile.
+        CounterSession.objects.select_for_update().get(pk=session.pk)
+        parked = []
+        for ticket in Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER):
+            if take(
+                ticket.pk,
+                AT_COUNTER,
+                lead,
+                anywhere=True,
+                status=TicketStatus.PARKED,
+                counter=None,
+                service_seconds=F("service_seconds") + leg_seconds(ticket, now),
+                leg_started_at=None,
+            ):
+                reread(ticket)
+                record_ticket_event(
+                    ticket, EventKind.PARKED, lead, now, counter_id=session.counter_id
+                )
+                parked.append(ticket.display_number)
+        changed = CounterSession.objects.filter(pk=session.pk, closed_at__isnull=True).update(
+            closed_at=now, paused_at=None
+        )
+        if changed != 1:
+            raise IllegalTransition("not_open", _("The counter is not open."))
+        session.refresh_from_db()
+        _session_event(session, EventKind.COUNTER_CLOSED, lead, now)
+        record_action(
+            lead,
+            "counter_session_closed_for_colleague",
+            session,
+            {"counter": session.counter.number, "staff": session.staff_id, "parked": parked},
+        )
+    return session
+
+
+def save_note(ticket: Ticket, staff: Any, text: str) -> Ticket:
+    """Replace the staff note of the ticket at ``staff``'s counter; returns the ticket.
+
+    A note is not a step of the visit, so it writes no event. Raises
+    django.core.exceptions.ValidationError (code "cpr") for text holding a CPR number, NotYours
+    when the ticket is at another employee's counter, IllegalTransition when at no counter.
+    """
+    validate_no_cpr(text)
+    with transaction.atomic():
+        if not take(ticket.pk, AT_COUNTER, staff, note=text):
+            refuse(
+                ticket,
+                AT_COUNTER,
+                staff,
+                IllegalTransition(
+                    "not_at_counter", _("Only a number at a counter can have a note.")
+                ),
+            )
+    ticket.note = text
+    return ticket
 
 
 # Calling ----------------------------------------------------------------------------------------
@@ -415,13 +538,15 @@ def next_in_line(
     )
 
 
-def _active_session(session: CounterSession) -> CounterSession:
+def _active_session(session: CounterSession, staff: Any) -> CounterSession:
     """Lock ``session``'s row in the caller's transaction, refresh it and return it.
 
     Calling checks the session under this lock, and closing or pausing the counter takes the same
     lock, so no citizen is called to a counter closed at the same moment. (On SQLite the IMMEDIATE
-    transaction serialises them instead.) Raises IllegalTransition when closed or paused.
+    transaction serialises them instead.) Raises NotYours for another employee's session,
+    IllegalTransition when closed or paused.
     """
+    _check_own(session, staff)
     session.refresh_from_db(from_queryset=CounterSession.objects.select_for_update())
     if session.closed_at is not None:
         raise IllegalTransition("not_open", _("The counter is not open."))
@@ -443,6 +568,9 @@ def _to_counter(
         return take(
             ticket_id,
             from_statuses,
+            staff,
+            # Waiting and parked numbers are at no counter; _active_session checked the session.
+            anywhere=True,
             status=TicketStatus.CALLED,
             counter=session.counter_id,
             last_counter=session.counter_id,
@@ -476,7 +604,7 @@ def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = Non
     # Read before the lock below refreshes the session, which drops its cached counter.
     counter = session.counter
     with transaction.atomic():
-        session = _active_session(session)
+        session = _active_session(session, staff)
         queue_ids = _ordered_queue_ids(session)
         groups = (
             [queue_ids] if session.longest_waiting_first else [[queue_id] for queue_id in queue_ids]
@@ -532,7 +660,7 @@ def call_ticket(
     now = resolve_now(now)
     was_parked = ticket.status == TicketStatus.PARKED
     with transaction.atomic():
-        session = _active_session(session)
+        session = _active_session(session, staff)
         if ticket.location_id != session.counter.location_id:
             raise IllegalTransition("other_centre", _("This number belongs to another centre."))
         if not _to_counter(

@@ -3,7 +3,11 @@ transfer, finish and cancel, and closing queues and days (DESIGN.md, Definitions
 
 Each public function is one transition, decided by a conditional UPDATE (ledger.take) whose row
 count says whether it happened, with its TicketEvent in the same transaction and the VisitFact
-when the visit ends. skranke.queue.services re-exports them, so callers use one module.
+when the visit ends. The same UPDATE applies the rule of who acts on a ticket (ledger.acted_on_by):
+one at a counter only the employee in that counter's open session; the refusal says which of
+the two (state or counter) stood in the way. The staff decisions a manager may review later
+(no-show, reinstate, transfer, staff cancel, queue closing) are written to the audit log in the
+same transaction. skranke.queue.services re-exports them, so callers use one module.
 """
 
 import datetime as dt
@@ -14,14 +18,17 @@ from django.db import transaction
 from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
+from skranke.audit.services import record_action
 from skranke.catalogue.models import Queue, SubjectArea
 from skranke.lib.localtime import local_date
 from skranke.queue.errors import IllegalTransition
 from skranke.queue.events import record_event
 from skranke.queue.ledger import (
+    acted_on_by,
     forget_sms_notice,
     leg_seconds,
     record_ticket_event,
+    refuse,
     reread,
     resolve_now,
     take,
@@ -44,9 +51,15 @@ from skranke.queue.models import (
 def recall(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
     """Show a called number again on the display. Raises IllegalTransition unless called."""
     now = resolve_now(now)
+    called = (TicketStatus.CALLED,)
     with transaction.atomic():
-        if not take(ticket.pk, (TicketStatus.CALLED,), recall_count=F("recall_count") + 1):
-            raise IllegalTransition("not_called", _("Only a called number can be recalled."))
+        if not take(ticket.pk, called, staff, recall_count=F("recall_count") + 1):
+            refuse(
+                ticket,
+                called,
+                staff,
+                IllegalTransition("not_called", _("Only a called number can be recalled.")),
+            )
         reread(ticket)
         record_ticket_event(ticket, EventKind.RECALLED, staff, now, recalls=ticket.recall_count)
     return ticket
@@ -55,9 +68,15 @@ def recall(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket
 def start_serving(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
     """The citizen has come to the counter. Raises IllegalTransition unless called."""
     now = resolve_now(now)
+    called = (TicketStatus.CALLED,)
     with transaction.atomic():
-        if not take(ticket.pk, (TicketStatus.CALLED,), status=TicketStatus.SERVING):
-            raise IllegalTransition("not_called", _("Only a called number can be served."))
+        if not take(ticket.pk, called, staff, status=TicketStatus.SERVING):
+            refuse(
+                ticket,
+                called,
+                staff,
+                IllegalTransition("not_called", _("Only a called number can be served.")),
+            )
         reread(ticket)
         record_ticket_event(ticket, EventKind.SERVING, staff, now)
     return ticket
@@ -72,7 +91,7 @@ def mark_no_show(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> 
     needed = settings.SKRANKE_NO_SHOW_AFTER_RECALLS
     with transaction.atomic():
         won = Ticket.objects.filter(
-            pk=ticket.pk, status=TicketStatus.CALLED, recall_count__gte=needed
+            acted_on_by(staff), pk=ticket.pk, status=TicketStatus.CALLED, recall_count__gte=needed
         ).update(
             status=TicketStatus.NO_SHOW,
             counter=None,
@@ -81,13 +100,19 @@ def mark_no_show(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> 
             notify_phone="",
         )
         if won != 1:
-            raise IllegalTransition(
-                "not_recalled",
-                _("Recall the number %(count)d times before marking a no-show.")
-                % {"count": needed},
+            refuse(
+                ticket,
+                (TicketStatus.CALLED,),
+                staff,
+                IllegalTransition(
+                    "not_recalled",
+                    _("Recall the number %(count)d times before marking a no-show.")
+                    % {"count": needed},
+                ),
             )
         reread(ticket)
         record_ticket_event(ticket, EventKind.NO_SHOW, staff, now)
+        record_action(staff, "ticket_no_show", ticket, {"number": ticket.display_number})
         write_visit_fact(ticket, Ending.NO_SHOW)
         forget_sms_notice(ticket, now)
     return ticket
@@ -110,6 +135,7 @@ def reinstate(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Tic
         VisitFact.objects.filter(ticket=ticket).delete()
         reread(ticket)
         record_ticket_event(ticket, EventKind.REINSTATED, staff, now)
+        record_action(staff, "ticket_reinstated", ticket, {"number": ticket.display_number})
     return ticket
 
 
@@ -123,14 +149,18 @@ def park(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
         won = take(
             ticket.pk,
             AT_COUNTER,
+            staff,
             status=TicketStatus.PARKED,
             counter=None,
             service_seconds=F("service_seconds") + leg_seconds(ticket, now),
             leg_started_at=None,
         )
         if not won:
-            raise IllegalTransition(
-                "not_at_counter", _("Only a number at a counter can be parked.")
+            refuse(
+                ticket,
+                AT_COUNTER,
+                staff,
+                IllegalTransition("not_at_counter", _("Only a number at a counter can be parked.")),
             )
         reread(ticket)
         record_ticket_event(ticket, EventKind.PARKED, staff, now)
@@ -144,10 +174,12 @@ def transfer(ticket: Ticket, to_queue: Queue, staff: Any, now: dt.datetime | Non
     now = resolve_now(now)
     if to_queue.location_id != ticket.location_id or not to_queue.active:
         raise IllegalTransition("foreign_queue", _("Choose an active queue at this centre."))
+    movable = (*AT_COUNTER, TicketStatus.PARKED)
     with transaction.atomic():
         won = take(
             ticket.pk,
-            (*AT_COUNTER, TicketStatus.PARKED),
+            movable,
+            staff,
             status=TicketStatus.WAITING,
             queue=to_queue,
             counter=None,
@@ -155,12 +187,23 @@ def transfer(ticket: Ticket, to_queue: Queue, staff: Any, now: dt.datetime | Non
             leg_started_at=None,
         )
         if not won:
-            raise IllegalTransition(
-                "not_at_counter", _("Only a number at a counter can be transferred.")
+            refuse(
+                ticket,
+                movable,
+                staff,
+                IllegalTransition(
+                    "not_at_counter", _("Only a number at a counter can be transferred.")
+                ),
             )
         from_queue = ticket.queue_id
         reread(ticket)
         record_ticket_event(ticket, EventKind.TRANSFERRED, staff, now, from_queue=from_queue)
+        record_action(
+            staff,
+            "ticket_transferred",
+            ticket,
+            {"number": ticket.display_number, "from_queue": from_queue, "to_queue": to_queue.pk},
+        )
     return ticket
 
 
@@ -188,6 +231,7 @@ def finish(
         won = take(
             ticket.pk,
             AT_COUNTER,
+            staff,
             status=TicketStatus.FINISHED,
             counter=None,
             service_seconds=F("service_seconds") + leg_seconds(ticket, now),
@@ -199,8 +243,13 @@ def finish(
             notify_phone="",
         )
         if not won:
-            raise IllegalTransition(
-                "not_at_counter", _("Only a number at a counter can be finished.")
+            refuse(
+                ticket,
+                AT_COUNTER,
+                staff,
+                IllegalTransition(
+                    "not_at_counter", _("Only a number at a counter can be finished.")
+                ),
             )
         reread(ticket)
         record_ticket_event(ticket, EventKind.FINISHED, staff, now, outcome=outcome)
@@ -224,6 +273,9 @@ def cancel(
         won = take(
             ticket.pk,
             allowed,
+            staff,
+            # The end-of-day job ends every visit left over, wherever it is.
+            anywhere=reason == CancelReason.CLOSED,
             status=TicketStatus.CANCELLED,
             cancel_reason=reason,
             counter=None,
@@ -233,9 +285,16 @@ def cancel(
             notify_phone="",
         )
         if not won:
-            raise IllegalTransition("cannot_cancel", _("This number can no longer be cancelled."))
+            refuse(
+                ticket,
+                allowed,
+                staff,
+                IllegalTransition("cannot_cancel", _("This number can no longer be cancelled.")),
+            )
         reread(ticket)
         record_ticket_event(ticket, EventKind.CANCELLED, staff, now, reason=reason)
+        if reason == CancelReason.STAFF:
+            record_action(staff, "ticket_cancelled", ticket, {"number": ticket.display_number})
         write_visit_fact(ticket, Ending.CANCELLED)
         forget_sms_notice(ticket, now)
     return ticket
@@ -264,6 +323,7 @@ def close_queue_now(
             staff=staff,
             data={"reason": reason},
         )
+        record_action(staff, "queue_closed", queue, {"date": closure.date, "reason": reason})
     return closure
 
 

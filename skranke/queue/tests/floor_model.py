@@ -14,7 +14,7 @@ from django.db import transaction
 
 from skranke.catalogue.models import Queue
 from skranke.lib.localtime import local_zone
-from skranke.queue.errors import IllegalTransition, QueueError
+from skranke.queue.errors import IllegalTransition, NotYours, QueueError
 from skranke.queue.models import (
     AT_COUNTER,
     ENDED,
@@ -192,10 +192,12 @@ def check_legal_state(ticket: Ticket, open_counters: set[int]) -> None:
 
 
 class FloorModel:
-    """The model's bookkeeping of one centre with three counters and three staff members."""
+    """The model's bookkeeping of one centre with three counters and three staff members, and a
+    team lead who sits at no counter."""
 
     centre: Centre
     staff: list[User]
+    team_lead: User
 
     def __init__(self) -> None:
         super().__init__()
@@ -208,6 +210,9 @@ class FloorModel:
         self.numbers: dict[tuple[int, dt.date], int] = {}
         self.closures: set[tuple[int, dt.date]] = set()
         self.queues = [self.centre.passports, self.centre.general, self.centre.back_office]
+        # Who acts: None is the rightful employee (the one at the ticket's or session's
+        # counter); otherwise an index into staff + [team_lead], acting whatever the rule says.
+        self.stranger: int | None = None
 
     def teardown(self) -> None:
         transaction.set_rollback(True)
@@ -250,10 +255,27 @@ class FloorModel:
         )
 
     def staff_for(self, expected: ExpectedTicket) -> User:
+        """The employee at the ticket's counter, or the first one for a ticket at none."""
+        return self.holder(expected.counter) or self.staff[0]
+
+    def holder(self, counter_pk: int | None) -> User | None:
         for desk in self.desks.values():
-            if desk.session.counter_id == expected.counter and not desk.closed:
+            if desk.session.counter_id == counter_pk and not desk.closed:
                 return desk.staff
-        return self.staff[0]
+        return None
+
+    def acting(self, rightful: User) -> User:
+        """Who acts now: ``rightful``, or the stranger the test chose."""
+        if self.stranger is None:
+            return rightful
+        return [*self.staff, self.team_lead][self.stranger]
+
+    def refused_as_not_yours(self, desk: Desk, staff: User, action: Callable[[], object]) -> bool:
+        """Check that another employee's session is refused to ``staff``; True if refused."""
+        if staff == desk.staff:
+            return False
+        self.refused(NotYours, "not_your_session", action)
+        return True
 
     def rank(self, ticket: ExpectedTicket) -> tuple[int, dt.datetime, int]:
         if ticket.priority == Priority.URGENT:
@@ -298,12 +320,30 @@ class FloorModel:
         return True
 
     def act(
-        self, pk: int, allowed: bool, code: str, action: Callable[[Ticket, User], object]
+        self,
+        pk: int,
+        allowed: bool,
+        code: str,
+        action: Callable[[Ticket, User], object],
+        from_statuses: tuple[str, ...] = (),
     ) -> bool:
         """Do ``action`` on the ticket, expecting it done when ``allowed``, else refused with
-        ``code``; returns ``allowed``."""
+        ``code``; returns whether it was done.
+
+        The rule of who acts (docs/permissions.md): a ticket in one of the action's
+        ``from_statuses`` at another employee's counter is refused as not yours, whoever asks
+        (a team lead too), and nothing changes.
+        """
         expected = self.expected[pk]
-        staff = self.staff_for(expected)
+        staff = self.acting(self.staff_for(expected))
+        elsewhere = (
+            expected.status in from_statuses
+            and expected.counter is not None
+            and self.holder(expected.counter) != staff
+        )
+        if elsewhere:
+            self.refused(NotYours, "not_your_counter", lambda: action(self.fresh(pk), staff))
+            return False
         if allowed:
             action(self.fresh(pk), staff)
         else:

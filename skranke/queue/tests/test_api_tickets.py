@@ -344,7 +344,7 @@ def test_expected_wait_follows_the_documented_formula(client: Client) -> None:
     ]
     # A second counter opens (c = 2) and counter 1 calls the first citizen (b = 1, f = 1).
     services.open_counter(centre.counters[1], make_staff(), [centre.passports])
-    session = services.open_session(centre.counters[0], staff)
+    session = services.open_session(centre.counters[0])
     assert session is not None
     services.call_next(session, staff)
     second, third = (client.get(ticket["ticket_url"]).json() for ticket in drawn[1:])
@@ -368,7 +368,7 @@ def test_expected_wait_is_unknown_while_no_counter_serves_the_queue(client: Clie
     centre = make_centre()
     staff = make_staff()
     serve_history(centre, staff)
-    session = services.open_session(centre.counters[0], staff)
+    session = services.open_session(centre.counters[0])
     assert session is not None
     services.close_counter(session, staff)
     # A counter serving only the other queue does not count for this one.

@@ -258,8 +258,8 @@ def test_one_sms_when_the_citizen_reaches_three_ahead(
     )
 
     # The rest of the line moves on at every counter until the citizen is served: no more SMS.
-    for ticket in called:
-        services.finish(ticket, None, outcome=Outcome.RESOLVED_FIRST_CONTACT)
+    for ticket, (staff, _session) in zip(called, counters, strict=True):
+        services.finish(ticket, staff, outcome=Outcome.RESOLVED_FIRST_CONTACT)
     for (staff, session), _round in zip(counters * 2, range(4), strict=False):
         with capture():
             ticket = services.call_next(session, staff)

@@ -32,6 +32,7 @@ from hypothesis.stateful import (
 )
 
 from skranke.lib.localtime import local_date
+from skranke.organisation.models import Role
 from skranke.queue import services
 from skranke.queue.errors import CounterConflict, IllegalTransition, IssueRefused
 from skranke.queue.models import (
@@ -207,9 +208,13 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         if desk is None:
             return
 
-        def pause() -> object:
-            return services.pause_counter(desk.session, desk.staff, now=self.now)
+        staff = self.acting(desk.staff)
 
+        def pause() -> object:
+            return services.pause_counter(desk.session, staff, now=self.now)
+
+        if self.refused_as_not_yours(desk, staff, pause):
+            return
         if desk.closed or desk.paused:
             self.refused(IllegalTransition, "not_open", pause)
         else:
@@ -222,9 +227,13 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         if desk is None:
             return
 
-        def resume() -> object:
-            return services.resume_counter(desk.session, desk.staff, now=self.now)
+        staff = self.acting(desk.staff)
 
+        def resume() -> object:
+            return services.resume_counter(desk.session, staff, now=self.now)
+
+        if self.refused_as_not_yours(desk, staff, resume):
+            return
         if desk.closed or not desk.paused:
             self.refused(IllegalTransition, "not_paused", resume)
         else:
@@ -237,9 +246,13 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         if desk is None:
             return
 
-        def close() -> object:
-            return services.close_counter(desk.session, desk.staff, now=self.now)
+        staff = self.acting(desk.staff)
 
+        def close() -> object:
+            return services.close_counter(desk.session, staff, now=self.now)
+
+        if self.refused_as_not_yours(desk, staff, close):
+            return
         if self.holding(desk.session.counter_id):
             self.refused(IllegalTransition, "holding_ticket", close)
         elif desk.closed:
@@ -255,9 +268,13 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         if desk is None:
             return
 
-        def call() -> Ticket | None:
-            return services.call_next(desk.session, desk.staff, now=self.now)
+        staff = self.acting(desk.staff)
 
+        def call() -> Ticket | None:
+            return services.call_next(desk.session, staff, now=self.now)
+
+        if self.refused_as_not_yours(desk, staff, call):
+            return
         if self.refused_by_desk(desk, call):
             return
         if self.holding(desk.session.counter_id):
@@ -294,9 +311,13 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         if desk is None:
             return
 
-        def call() -> Ticket:
-            return services.call_ticket(desk.session, self.fresh(pk), desk.staff, now=self.now)
+        staff = self.acting(desk.staff)
 
+        def call() -> Ticket:
+            return services.call_ticket(desk.session, self.fresh(pk), staff, now=self.now)
+
+        if self.refused_as_not_yours(desk, staff, call):
+            return
         if self.refused_by_desk(desk, call):
             return
         if self.expected[pk].status not in (TicketStatus.WAITING, TicketStatus.PARKED):
@@ -313,12 +334,14 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         if desk is None:
             return
 
+        staff = self.acting(desk.staff)
+
         def resume() -> Ticket:
-            return services.resume(self.fresh(pk), desk.session, desk.staff, now=self.now)
+            return services.resume(self.fresh(pk), desk.session, staff, now=self.now)
 
         if self.expected[pk].status != TicketStatus.PARKED:
             self.refused(IllegalTransition, "not_parked", resume)
-        elif self.refused_by_desk(desk, resume):
+        elif self.refused_as_not_yours(desk, staff, resume) or self.refused_by_desk(desk, resume):
             return
         elif self.holding(desk.session.counter_id):
             self.refused(CounterConflict, "counter_busy", resume)
@@ -332,7 +355,13 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         self.tick()
         expected = self.expected[pk]
         allowed = expected.status == TicketStatus.CALLED
-        if self.act(pk, allowed, "not_called", lambda t, s: services.recall(t, s, now=self.now)):
+        if self.act(
+            pk,
+            allowed,
+            "not_called",
+            lambda t, s: services.recall(t, s, now=self.now),
+            (TicketStatus.CALLED,),
+        ):
             expected.recalls += 1
 
     def serve(self, pk: int) -> None:
@@ -340,7 +369,11 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         expected = self.expected[pk]
         allowed = expected.status == TicketStatus.CALLED
         if self.act(
-            pk, allowed, "not_called", lambda t, s: services.start_serving(t, s, now=self.now)
+            pk,
+            allowed,
+            "not_called",
+            lambda t, s: services.start_serving(t, s, now=self.now),
+            (TicketStatus.CALLED,),
         ):
             expected.status = TicketStatus.SERVING
 
@@ -352,7 +385,11 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
             and expected.recalls >= django_settings.SKRANKE_NO_SHOW_AFTER_RECALLS
         )
         if self.act(
-            pk, allowed, "not_recalled", lambda t, s: services.mark_no_show(t, s, now=self.now)
+            pk,
+            allowed,
+            "not_recalled",
+            lambda t, s: services.mark_no_show(t, s, now=self.now),
+            (TicketStatus.CALLED,),
         ):
             self.leaves_counter(pk, TicketStatus.NO_SHOW)
 
@@ -370,7 +407,13 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
     def park(self, pk: int) -> None:
         self.tick()
         allowed = self.expected[pk].status in AT_COUNTER
-        if self.act(pk, allowed, "not_at_counter", lambda t, s: services.park(t, s, now=self.now)):
+        if self.act(
+            pk,
+            allowed,
+            "not_at_counter",
+            lambda t, s: services.park(t, s, now=self.now),
+            AT_COUNTER,
+        ):
             self.leaves_counter(pk, TicketStatus.PARKED)
 
     def transfer(self, pk: int, queue_index: int) -> None:
@@ -383,6 +426,7 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
             allowed,
             "not_at_counter",
             lambda t, s: services.transfer(t, queue, s, now=self.now),
+            (*AT_COUNTER, TicketStatus.PARKED),
         ):
             self.leaves_counter(pk, TicketStatus.WAITING)
             expected.queue = queue.pk
@@ -407,7 +451,7 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
 
         if wrong_referral:
             self.act(pk, False, "referral", finish_it)
-        elif self.act(pk, expected.status in AT_COUNTER, "not_at_counter", finish_it):
+        elif self.act(pk, expected.status in AT_COUNTER, "not_at_counter", finish_it, AT_COUNTER):
             self.leaves_counter(pk, TicketStatus.FINISHED)
             if area is not None:
                 expected.subject_area = area.pk
@@ -415,16 +459,18 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
     def cancel(self, pk: int, by_citizen: bool) -> None:
         self.tick()
         status = self.expected[pk].status
+        cancellable: tuple[str, ...]
         if by_citizen:
-            reason, allowed = CancelReason.CITIZEN, status == TicketStatus.WAITING
+            reason, cancellable = CancelReason.CITIZEN, (TicketStatus.WAITING,)
         else:
             reason = CancelReason.STAFF
-            allowed = status in (TicketStatus.WAITING, TicketStatus.PARKED, *AT_COUNTER)
+            cancellable = (TicketStatus.WAITING, TicketStatus.PARKED, *AT_COUNTER)
         if self.act(
             pk,
-            allowed,
+            status in cancellable,
             "cannot_cancel",
             lambda t, s: services.cancel(t, reason, s, now=self.now),
+            cancellable,
         ):
             self.leaves_counter(pk, TicketStatus.CANCELLED)
 
@@ -529,6 +575,15 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         else:
             getattr(self, action)(pk)
 
+    # Who acts ------------------------------------------------------------------------------------
+
+    @rule(stranger=st.one_of(st.none(), st.integers(0, 3)))
+    def someone_else_acts(self, stranger: int | None) -> None:
+        """From now on every action is taken by the rightful employee (None), or by one chosen
+        staff member or the team lead whatever the rule says; the engine must refuse exactly
+        what the rule forbids and change nothing when it does."""
+        self.stranger = stranger
+
     # After every step ---------------------------------------------------------------------------
 
     @invariant()
@@ -574,7 +629,11 @@ def test_random_days_on_the_floor_stay_legal_and_count_as_the_events_say(
     floor = type(
         "Floor",
         (FloorMachine,),
-        {"centre": make_centre(counters=3), "staff": [make_staff() for _ in range(3)]},
+        {
+            "centre": make_centre(counters=3),
+            "staff": [make_staff() for _ in range(3)],
+            "team_lead": make_staff(role=Role.TEAM_LEAD),
+        },
     )
     run_state_machine_as_test(
         floor,
