@@ -137,14 +137,17 @@ def current_interval(
 def next_opening(
     location: Location, instant: dt.datetime, kind: HoursKind = HoursKind.ATTENDANCE
 ) -> dt.datetime | None:
-    """Return the first opening instant after ``instant``.
+    """Return the first opening instant at or after ``instant``.
 
-    Returns None when the centre does not open within NEXT_OPENING_HORIZON_DAYS.
+    Intervals are half-open, so an interval that starts exactly when the one before ends (an
+    around-the-clock centre at midnight) opens at that instant: asked at a closing instant, this
+    returns it when the next interval begins there. Returns None when the centre does not open
+    within NEXT_OPENING_HORIZON_DAYS.
     """
     first_day = local_date(instant)
     for offset in range(NEXT_OPENING_HORIZON_DAYS + 1):
         for interval in opening_intervals(location, first_day + dt.timedelta(days=offset), kind):
-            if interval.start > instant:
+            if interval.start >= instant:
                 return interval.start
     return None
 

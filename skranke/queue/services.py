@@ -623,7 +623,13 @@ def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = Non
 def _call_first_waiting(
     queue_ids: list[int], counter: Counter, session: CounterSession, staff: Any, now: dt.datetime
 ) -> Ticket | None:
-    waiting = Ticket.objects.waiting().in_queues(queue_ids).filter(location=counter.location_id)
+    # Only today's numbers: yesterday's leftovers wait for the end-of-day job to close them, and
+    # calling one in the minutes before it runs would serve a citizen who went home long ago.
+    waiting = (
+        Ticket.objects.waiting()
+        .in_queues(queue_ids)
+        .filter(location=counter.location_id, issue_date=local_date(now))
+    )
     # A bounded number of attempts: each lost race means another counter took that ticket.
     for _attempt in range(20):
         ticket = None
@@ -653,9 +659,10 @@ def _call_first_waiting(
 def call_ticket(
     session: CounterSession, ticket: Ticket, staff: Any, now: dt.datetime | None = None
 ) -> Ticket:
-    """Call a specific waiting (or parked: resume) ticket to the counter; returns it.
+    """Call a specific waiting (or parked: resume) ticket of today to the counter; returns it.
 
-    Raises IllegalTransition when it is not waiting or parked, or belongs to another centre.
+    Raises IllegalTransition when it is not waiting or parked, is from another day or belongs to
+    another centre.
     """
     now = resolve_now(now)
     was_parked = ticket.status == TicketStatus.PARKED
@@ -663,6 +670,8 @@ def call_ticket(
         session = _active_session(session, staff)
         if ticket.location_id != session.counter.location_id:
             raise IllegalTransition("other_centre", _("This number belongs to another centre."))
+        if ticket.issue_date != local_date(now):
+            raise IllegalTransition("not_today", _("Only today's numbers can be called."))
         if not _to_counter(
             ticket.pk, (TicketStatus.WAITING, TicketStatus.PARKED), session, staff, now
         ):

@@ -421,6 +421,22 @@ def test_next_opening_over_lunch_is_the_afternoon(db: None) -> None:
     assert next_opening(location, local(2026, 3, 2, 12, 10)) == local(2026, 3, 2, 12, 30)
 
 
+def test_next_opening_at_a_closing_instant_is_an_interval_starting_there(db: None) -> None:
+    # Half-open intervals: 09:00–12:00 and 12:00–15:00 meet, and at 12:00 the second opens.
+    location = make_location()
+    make_hours(location, Weekday.MONDAY, "09:00", "12:00")
+    make_hours(location, Weekday.MONDAY, "12:00", "15:00")
+    assert next_opening(location, local(2026, 3, 2, 12)) == local(2026, 3, 2, 12)
+
+
+def test_next_opening_of_an_around_the_clock_centre_at_midnight_is_that_midnight(
+    db: None,
+) -> None:
+    # Its day ends at midnight, where the next day's interval begins: not the day after.
+    location = make_location(always_open=True)
+    assert next_opening(location, local(2026, 3, 3, 0)) == local(2026, 3, 3, 0)
+
+
 def test_next_opening_across_christmas(db: None) -> None:
     # 24 Dec (optional, closed), 25 and 26 Dec (public holidays), then the weekend.
     location = make_weekday_centre()

@@ -13,7 +13,7 @@ from django.contrib.auth.models import User
 from django.db import transaction
 
 from skranke.catalogue.models import Queue
-from skranke.lib.localtime import local_zone
+from skranke.lib.localtime import local_date, local_zone
 from skranke.queue.errors import IllegalTransition, NotYours, QueueError
 from skranke.queue.models import (
     AT_COUNTER,
@@ -293,7 +293,9 @@ class FloorModel:
             waiting = [
                 ticket
                 for ticket in self.expected.values()
-                if ticket.status == TicketStatus.WAITING and ticket.queue in group
+                if ticket.status == TicketStatus.WAITING
+                and ticket.queue in group
+                and ticket.issue_date == local_date(self.now)
             ]
             if waiting:
                 return min(waiting, key=self.rank).pk

@@ -320,7 +320,9 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
             return
         if self.refused_by_desk(desk, call):
             return
-        if self.expected[pk].status not in (TicketStatus.WAITING, TicketStatus.PARKED):
+        if self.expected[pk].issue_date != local_date(self.now):
+            self.refused(IllegalTransition, "not_today", call)
+        elif self.expected[pk].status not in (TicketStatus.WAITING, TicketStatus.PARKED):
             self.refused(IllegalTransition, "not_waiting", call)
         elif self.holding(desk.session.counter_id):
             self.refused(CounterConflict, "counter_busy", call)
@@ -343,6 +345,8 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
             self.refused(IllegalTransition, "not_parked", resume)
         elif self.refused_as_not_yours(desk, staff, resume) or self.refused_by_desk(desk, resume):
             return
+        elif self.expected[pk].issue_date != local_date(self.now):
+            self.refused(IllegalTransition, "not_today", resume)
         elif self.holding(desk.session.counter_id):
             self.refused(CounterConflict, "counter_busy", resume)
         else:
