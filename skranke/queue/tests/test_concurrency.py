@@ -11,9 +11,13 @@ run on both databases (then the copy was thrown away):
   databases. The call-next races still passed: on SQLite IMMEDIATE transactions serialise
   call-next, on PostgreSQL ``FOR UPDATE SKIP LOCKED`` alone keeps counters apart.
 - That condition and SKIP LOCKED both removed: on PostgreSQL the 50-counter race, the HTTP race
-  across two server processes (500s from tickets finished twice), the 8-counter race and the
-  double-press race (one ticket called three times) failed too. SKIP LOCKED alone removed:
-  everything passed, so either guard is enough for call-next.
+  across two server processes (500s from tickets finished twice) and the 8-counter race failed
+  too. SKIP LOCKED alone removed: everything passed, so either guard is enough for call-next.
+- The double-press race (one counter pressing call-next eight times at once) is guarded by the
+  session's row lock, which every call takes first (``_active_session``): with the status
+  condition and SKIP LOCKED both removed it still passed on PostgreSQL, since the presses wait for
+  each other on that lock and the later ones find the counter busy; with the session lock removed
+  as well, one ticket was called twice. On SQLite the IMMEDIATE transaction serialises them.
 - The sequence UPDATE replaced by "count today's tickets + 1": every kiosk race failed on
   PostgreSQL (IntegrityError on ticket_number_unique). On SQLite the numbers stayed right,
   since IMMEDIATE serialises the count as well; only the sequence check failed.
