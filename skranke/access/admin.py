@@ -1,4 +1,8 @@
-"""Admin for device accounts (pairing links, revoking) and API tokens (shown once)."""
+"""Admin for device accounts (pairing links, revoking) and API tokens (shown once).
+
+Both follow the signed-in administrator's centre limits (skranke.access.admin_scope): devices by
+their centre, tokens by their owner, who must work at none but the administrator's centres.
+"""
 
 from __future__ import annotations
 
@@ -8,14 +12,20 @@ import segno
 from django.conf import settings
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.db.models import Q, QuerySet
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseRedirect,
+)
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from skranke.access.admin_scope import CentreScopedAdmin, admin_centre_ids, rows_at_centres
 from skranke.access.models import ApiToken, DeviceAccount
 from skranke.access.permissions import Capability, user_has_capability
 from skranke.access.services import (
@@ -54,7 +64,7 @@ def pairing_url(request: HttpRequest, token: str) -> str:
 
 
 @admin.register(DeviceAccount)
-class DeviceAccountAdmin(ManageDevicesOnly):
+class DeviceAccountAdmin(CentreScopedAdmin, ManageDevicesOnly):
     list_display = ["name", "location", "purpose", "status", "last_seen_at"]
     list_filter = ["location", "purpose"]
     search_fields = ["name"]
@@ -114,7 +124,9 @@ class DeviceAccountAdmin(ManageDevicesOnly):
         """GET shows the device; POST makes a new one-time pairing link and its QR code."""
         if request.method not in ("GET", "POST"):
             return HttpResponseNotAllowed(["GET", "POST"])
-        device = get_object_or_404(DeviceAccount, pk=device_id)
+        device = self.get_object(request, str(device_id))
+        if device is None:
+            raise Http404
         if not self.has_change_permission(request, device):
             raise PermissionDenied
         link = qr_code = None
@@ -135,13 +147,21 @@ class DeviceAccountAdmin(ManageDevicesOnly):
 
 
 @admin.register(ApiToken)
-class ApiTokenAdmin(ManageDevicesOnly):
+class ApiTokenAdmin(CentreScopedAdmin, ManageDevicesOnly):
     list_display = ["name", "user", "prefix", "created_at", "last_used_at", "revoked_at"]
     list_filter = ["revoked_at"]
     search_fields = ["name", "user__username", "prefix"]
     fields = ["user", "name", "prefix", "created_at", "last_used_at", "revoked_at"]
     readonly_fields = ["prefix", "created_at", "last_used_at", "revoked_at"]
     actions = ["revoke"]
+
+    def centre_scope(self, request: HttpRequest) -> Q | None:
+        # A token acts as its owner everywhere the owner works, so a centre-limited
+        # administrator handles only the tokens of staff who work at none but their centres.
+        centre_ids = admin_centre_ids(request)
+        if centre_ids is None:
+            return None
+        return rows_at_centres(self.model, centre_ids, staff_only_there=True)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
         # A token cannot be moved to another person once issued.

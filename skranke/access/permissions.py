@@ -120,11 +120,25 @@ def user_has_capability(
     role = staff_role(user)
     if role is None or capability not in MATRIX[role]:
         return False
-    if location is None or getattr(user, "is_superuser", False):
+    if location is None:
         return True
+    allowed = allowed_location_ids(user)
+    return allowed is None or location.pk in allowed
+
+
+def allowed_location_ids(user: AbstractBaseUser | AnonymousUser | None) -> frozenset[int] | None:
+    """Return the ids of the centres ``user`` may act at, or None for every centre.
+
+    Superusers and staff whose profile lists no centre may act everywhere; anyone else who is
+    not active staff with a profile, nowhere (an empty set).
+    """
+    if staff_role(user) is None:
+        return frozenset()
+    if getattr(user, "is_superuser", False):
+        return None
     profile = user.staff_profile  # type: ignore[union-attr]
-    allowed = list(profile.locations.values_list("id", flat=True))
-    return not allowed or location.pk in allowed
+    allowed = frozenset(profile.locations.values_list("id", flat=True))
+    return allowed or None
 
 
 def device_has_capability(

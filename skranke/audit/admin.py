@@ -2,7 +2,8 @@
 
 django-auditlog registers an admin of its own for LogEntry; it is replaced here so that reading
 follows Skranke's roles (the VIEW_AUDIT_LOG capability) and nobody, superusers included, may
-add, change or delete an entry.
+add, change or delete an entry. A reader limited to some centres sees the entries about those
+centres' objects and staff, and about objects that belong to no centre (subject areas …).
 """
 
 from __future__ import annotations
@@ -13,14 +14,21 @@ from typing import Any
 from auditlog.mixins import LogEntryAdminMixin
 from auditlog.models import LogEntry
 from auditlog.render import get_field_verbose_name
+from django.apps import apps
 from django.contrib import admin
 from django.contrib.contenttypes.models import ContentType
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 from django.utils.text import Truncator, capfirst
 from django.utils.translation import gettext_lazy as _
 
+from skranke.access.admin_scope import (
+    CentreScopedAdmin,
+    admin_centre_ids,
+    belongs_to_centres,
+    rows_at_centres,
+)
 from skranke.access.permissions import Capability, user_has_capability
 from skranke.audit.services import domain_action
 
@@ -54,7 +62,8 @@ class DomainActionFilter(admin.SimpleListFilter):
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
         names = (
-            LogEntry.objects.filter(additional_data__has_key="action")
+            model_admin.get_queryset(request)
+            .filter(additional_data__has_key="action")
             .values_list("additional_data__action", flat=True)
             .distinct()
         )
@@ -73,7 +82,7 @@ class ObjectTypeFilter(admin.SimpleListFilter):
     parameter_name = "object_type"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
-        present = LogEntry.objects.values("content_type").distinct()
+        present = model_admin.get_queryset(request).values("content_type").distinct()
         choices = []
         for content_type in ContentType.objects.filter(pk__in=present):
             model = content_type.model_class()
@@ -91,8 +100,45 @@ def _can_read_log(request: HttpRequest) -> bool:
     return user_has_capability(getattr(request, "user", None), Capability.VIEW_AUDIT_LOG)
 
 
+def entries_at_centres(centre_ids: frozenset[int]) -> Q:
+    """Return the filter keeping entries about objects at ``centre_ids`` (or their staff), and
+    entries about objects that belong to no centre.
+
+    An entry about a deleted object of a centre can no longer be placed, so it is left out.
+    """
+    at_centres = Q()
+    centre_bound_types = []
+    for model in apps.get_models():
+        if not belongs_to_centres(model):
+            continue
+        content_type = ContentType.objects.get_for_model(model)
+        centre_bound_types.append(content_type.pk)
+        objects = model._default_manager.filter(rows_at_centres(model, centre_ids))
+        at_centres |= Q(content_type=content_type, object_id__in=objects.values("pk"))
+    return at_centres | ~Q(content_type__in=centre_bound_types)
+
+
+class ReadOnlyForAuditors(admin.ModelAdmin):
+    """Reading follows the role; writing is for nobody, so the log stays as it was written."""
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return _can_read_log(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return _can_read_log(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
 @admin.register(LogEntry)
-class AuditLogEntryAdmin(LogEntryAdminMixin, admin.ModelAdmin):
+class AuditLogEntryAdmin(CentreScopedAdmin, LogEntryAdminMixin, ReadOnlyForAuditors):
     list_display = ["created", "actor_name", "what", "resource_url", "summary", "remote_addr"]
     list_filter = [EntryKindFilter, "action", DomainActionFilter, ObjectTypeFilter]
     search_fields = [
@@ -119,21 +165,9 @@ class AuditLogEntryAdmin(LogEntryAdminMixin, admin.ModelAdmin):
         "details",
     ]
 
-    # Reading follows the role; writing is for nobody, so the log stays as it was written.
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return _can_read_log(request)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return _can_read_log(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    def centre_scope(self, request: HttpRequest) -> Q | None:
+        centre_ids = admin_centre_ids(request)
+        return None if centre_ids is None else entries_at_centres(centre_ids)
 
     @admin.display(description=_("by"))
     def actor_name(self, entry: Any) -> str:

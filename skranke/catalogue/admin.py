@@ -1,4 +1,8 @@
-"""Admin for subject areas, services and queues."""
+"""Admin for subject areas, services and queues.
+
+Subject areas and services are the same for every centre; queues belong to one and follow the
+signed-in user's centre limits (skranke.access.admin_scope).
+"""
 
 from __future__ import annotations
 
@@ -7,10 +11,11 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from skranke.access.admin_scope import CentreScopedAdmin, admin_centre_ids
 from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
 
 
@@ -51,8 +56,16 @@ class ServiceAdmin(admin.ModelAdmin):
     ]
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Service]:
+        queues = Queue.objects.all()
+        centre_ids = admin_centre_ids(request)
+        if centre_ids is not None:
+            # Services are shared, but the queues column names only the user's centres' queues.
+            queues = queues.filter(location__in=centre_ids)
         return (
-            super().get_queryset(request).select_related("subject_area").prefetch_related("queues")
+            super()
+            .get_queryset(request)
+            .select_related("subject_area")
+            .prefetch_related(Prefetch("queues", queryset=queues))
         )
 
     @admin.display(description=_("queues"))
@@ -106,7 +119,7 @@ class QueueForm(forms.ModelForm):
 
 
 @admin.register(Queue)
-class QueueAdmin(admin.ModelAdmin):
+class QueueAdmin(CentreScopedAdmin, admin.ModelAdmin):
     form = QueueForm
     list_display = [
         "prefix",

@@ -11,11 +11,12 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from skranke.access.admin_scope import ForStaffOfEveryCentre
 from skranke.jobs.models import Job, PeriodicSchedule
 from skranke.jobs.services import retry_failed_jobs
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+class ReadOnlyAdmin(ForStaffOfEveryCentre):
     """Rows written only by the worker: administrators look, they do not edit or delete."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:

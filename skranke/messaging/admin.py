@@ -11,12 +11,13 @@ from django.utils.text import Truncator
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
+from skranke.access.admin_scope import ForStaffOfEveryCentre
 from skranke.messaging.models import Message
 from skranke.messaging.services import resend_message
 
 
 @admin.register(Message)
-class MessageAdmin(admin.ModelAdmin):
+class MessageAdmin(ForStaffOfEveryCentre):
     list_display = [
         "id",
         "channel",

@@ -1,4 +1,8 @@
-"""Admin for the municipality, centres with their hours and counters, teams and staff."""
+"""Admin for the municipality, centres with their hours and counters, teams and staff.
+
+Centres, their hours and counters, and staff follow the signed-in user's centre limits
+(skranke.access.admin_scope); the municipality and teams are the same for every centre.
+"""
 
 from __future__ import annotations
 
@@ -10,9 +14,16 @@ from django.contrib import admin
 from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from skranke.access.admin_scope import (
+    CentreScopedAdmin,
+    CentreScopedInline,
+    admin_centre_ids,
+    rows_at_centres,
+)
 from skranke.lib.intervals import Interval, first_overlap
 from skranke.organisation.models import (
     MIDNIGHT,
@@ -99,21 +110,21 @@ def _check_exception_day(date: Any, rows: list[dict[str, Any]]) -> None:
         )
 
 
-class OpeningHoursInline(admin.TabularInline):
+class OpeningHoursInline(CentreScopedInline, admin.TabularInline):
     model = OpeningHours
     formset = WeeklyHoursFormSet
     extra = 0
     fields = ["kind", "weekday", "opens", "closes"]
 
 
-class OpeningExceptionInline(admin.TabularInline):
+class OpeningExceptionInline(CentreScopedInline, admin.TabularInline):
     model = OpeningException
     formset = ExceptionFormSet
     extra = 0
     fields = ["date", "kind", "opens", "closes", "reason"]
 
 
-class CounterInline(admin.TabularInline):
+class CounterInline(CentreScopedInline, admin.TabularInline):
     model = Counter
     extra = 0
     fields = ["number", "name", "active"]
@@ -129,7 +140,7 @@ class MunicipalityAdmin(admin.ModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(admin.ModelAdmin):
+class LocationAdmin(CentreScopedAdmin, admin.ModelAdmin):
     list_display = ["name", "slug", "full_address", "phone", "counter_count", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug", "address", "city"]
@@ -154,6 +165,10 @@ class LocationAdmin(admin.ModelAdmin):
             },
         ),
     ]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # A new centre is in nobody's list yet, so only staff of every centre could see it.
+        return admin_centre_ids(request) is None and super().has_add_permission(request)
 
     @admin.display(description=_("address"))
     def full_address(self, location: Location) -> str:
@@ -185,7 +200,7 @@ class OpeningExceptionForm(forms.ModelForm):
 
 
 @admin.register(OpeningException)
-class OpeningExceptionAdmin(admin.ModelAdmin):
+class OpeningExceptionAdmin(CentreScopedAdmin, admin.ModelAdmin):
     form = OpeningExceptionForm
     list_display = ["date", "location", "kind", "opens", "closes", "reason"]
     list_filter = ["location", "kind"]
@@ -194,7 +209,7 @@ class OpeningExceptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(Counter)
-class CounterAdmin(admin.ModelAdmin):
+class CounterAdmin(CentreScopedAdmin, admin.ModelAdmin):
     list_display = ["number", "name", "location", "active"]
     list_filter = ["location", "active"]
     search_fields = ["name"]
@@ -216,11 +231,31 @@ class TeamAdmin(admin.ModelAdmin):
         return team.members.count()
 
 
-class StaffProfileInline(admin.StackedInline):
+class CentreLimitedStaffProfileForm(forms.ModelForm):
+    """A staff profile edited by someone limited to some centres, who may offer only those."""
+
+    def clean_locations(self) -> Any:
+        locations = self.cleaned_data.get("locations")
+        if not locations:
+            # An empty list means every centre, which is more than the editor has.
+            raise ValidationError(
+                _("Choose at least one centre; a profile without centres may work at all of them.")
+            )
+        return locations
+
+
+class StaffProfileInline(CentreScopedInline, admin.StackedInline):
     model = StaffProfile
     can_delete = False
     filter_horizontal = ["teams", "locations"]
     verbose_name_plural = _("staff profile")
+
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        if admin_centre_ids(request) is not None:
+            # Every account such an editor saves keeps a profile within their centres, so it
+            # stays theirs to see and gives nobody more centres than the editor has.
+            kwargs.update(form=CentreLimitedStaffProfileForm, min_num=1, validate_min=True)
+        return super().get_formset(request, obj, **kwargs)
 
 
 User = get_user_model()
@@ -228,10 +263,26 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class StaffUserAdmin(UserAdmin):
+class StaffUserAdmin(CentreScopedAdmin, UserAdmin):
+    """Staff limited to some centres see the staff who work at one of them, and change (or
+    delete) only those who work at none but theirs, since changing an account is acting as it."""
+
     inlines = [StaffProfileInline]
     list_display = ["username", "first_name", "last_name", "role", "is_active", "is_staff"]
     list_filter = ["staff_profile__role", "staff_profile__teams", "is_active", "is_staff"]
+
+    def change_scope(self, request: HttpRequest) -> Q | None:
+        centre_ids = admin_centre_ids(request)
+        if centre_ids is None:
+            return None
+        return rows_at_centres(self.model, centre_ids, staff_only_there=True)
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        fields = list(super().get_readonly_fields(request, obj))
+        if obj is not None and admin_centre_ids(request) is not None:
+            # Superuser status and Django permissions reach past every centre limit.
+            fields += ["is_superuser", "groups", "user_permissions"]
+        return fields
 
     @admin.display(description=_("role"), ordering="staff_profile__role")
     def role(self, user: Any) -> str:

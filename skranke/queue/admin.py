@@ -1,7 +1,8 @@
 """Read-only admin views of tickets, counter sessions and queue closures.
 
 Tickets change only through the number system's services (which write events and visit
-facts), never by editing rows, so nothing here can be added, changed or deleted.
+facts), never by editing rows, so nothing here can be added, changed or deleted. A team lead
+limited to some centres sees only those centres' rows (skranke.access.admin_scope).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
+from skranke.access.admin_scope import CentreScopedAdmin, CentreScopedInline
 from skranke.access.permissions import Capability, user_has_capability
 from skranke.queue.models import CounterSession, QueueClosure, Ticket, TicketEvent
 
@@ -34,7 +36,7 @@ class ReadOnlyForLeads(admin.ModelAdmin):
         return False
 
 
-class TicketEventInline(admin.TabularInline):
+class TicketEventInline(CentreScopedInline, admin.TabularInline):
     model = TicketEvent
     fields = ["at", "kind", "queue", "counter", "staff", "data"]
     readonly_fields = ["at", "kind", "queue", "counter", "staff", "data"]
@@ -46,7 +48,7 @@ class TicketEventInline(admin.TabularInline):
 
 
 @admin.register(Ticket)
-class TicketAdmin(ReadOnlyForLeads):
+class TicketAdmin(CentreScopedAdmin, ReadOnlyForLeads):
     list_display = [
         "display_number",
         "issue_date",
@@ -68,13 +70,13 @@ class TicketAdmin(ReadOnlyForLeads):
 
 
 @admin.register(CounterSession)
-class CounterSessionAdmin(ReadOnlyForLeads):
+class CounterSessionAdmin(CentreScopedAdmin, ReadOnlyForLeads):
     list_display = ["counter", "staff", "opened_at", "paused_at", "closed_at"]
     list_filter = ["counter__location", "closed_at"]
     list_select_related = ["counter", "counter__location", "staff"]
 
 
 @admin.register(QueueClosure)
-class QueueClosureAdmin(ReadOnlyForLeads):
+class QueueClosureAdmin(CentreScopedAdmin, ReadOnlyForLeads):
     list_display = ["queue", "date", "reason", "closed_by", "closed_at"]
     list_filter = ["queue__location", "date"]
