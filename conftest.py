@@ -9,8 +9,10 @@ the database and a data folder of its own.
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -73,6 +75,54 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if "postgres" in item.keywords:
             item.add_marker(skip)
+
+
+class _SkipRecorder:
+    """Writes each skipped or xfailed test with its reason to a file, one JSON object a line.
+
+    CI reads the file with .ci/check_skips.py, which fails on a reason it does not allow, so a
+    new skip cannot pass unnoticed among the expected ones.
+    """
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("")
+
+    def _record(self, report: pytest.CollectReport | pytest.TestReport) -> None:
+        if not report.skipped:
+            return
+        wasxfail = getattr(report, "wasxfail", None)
+        if wasxfail is not None:
+            kind, reason = "xfail", str(wasxfail)
+        else:
+            # A skip's longrepr is (path, line, "Skipped: <reason>").
+            longrepr: Any = report.longrepr
+            text = str(longrepr[2]) if isinstance(longrepr, tuple) else str(longrepr)
+            kind, reason = "skip", text.removeprefix("Skipped: ")
+        line = json.dumps({"test": report.nodeid, "kind": kind, "reason": reason})
+        with self.path.open("a", encoding="utf-8") as skips:
+            skips.write(line + "\n")
+
+    def pytest_collectreport(self, report: pytest.CollectReport) -> None:
+        self._record(report)
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self._record(report)
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--record-skips",
+        metavar="PATH",
+        help="write each skipped test and its reason to PATH, one JSON object a line (for CI)",
+    )
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    path = config.getoption("--record-skips")
+    if path:
+        config.pluginmanager.register(_SkipRecorder(Path(path)), "skranke-skip-recorder")
 
 
 @pytest.fixture(autouse=True)

@@ -297,14 +297,14 @@ def _cache(url: str) -> dict[str, Any]:
 
     The database cache is shared by every process and server on the same database (SQLite for
     the demo, PostgreSQL with several workers) and needs no service of its own; `skranke migrate`
-    creates its table. Redis is faster under heavy anonymous traffic.
+    creates its table. The rate limits count in Redis when it is given; with the database cache
+    they count in a table of their own instead (skranke.access.ratelimit: this cache's incr is
+    not atomic). Redis is faster under heavy anonymous traffic.
     """
     if not url:
         return {
             "BACKEND": "django.core.cache.backends.db.DatabaseCache",
             "LOCATION": "skranke_cache",
-            # Room for a minute's counters of many clients: past the limit the cache drops the
-            # expired entries, then live ones by key order, which would forget live counters.
             "OPTIONS": {"MAX_ENTRIES": 10_000},
         }
     if url.startswith(("redis://", "rediss://", "unix://")):

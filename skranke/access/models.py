@@ -102,3 +102,26 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class RateLimitWindow(models.Model):
+    """The requests one requester made in one window of a rate limit (skranke.access.ratelimit).
+
+    Counted by one upsert per request, so parallel requests cannot both read the same count;
+    rows of ended windows are deleted by a periodic job (skranke.access.jobs).
+    """
+
+    # "<scope>:<count>/<seconds>:<requester>", e.g. "anonymous:60/60:address:192.0.2.1".
+    key = models.CharField(max_length=255, editable=False)
+    ends_at = models.DateTimeField(editable=False)
+    requests = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        constraints = [
+            # The conflict target of the counting upsert.
+            models.UniqueConstraint(fields=["key", "ends_at"], name="rate_limit_window_unique")
+        ]
+        indexes = [models.Index(fields=["ends_at"], name="rate_limit_window_ends_at")]
+
+    def __str__(self) -> str:
+        return f"{self.key} until {self.ends_at:%Y-%m-%d %H:%M:%S}: {self.requests}"

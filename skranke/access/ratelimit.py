@@ -1,14 +1,17 @@
-"""Abuse limits for anonymous pages and API endpoints, counted in Django's cache.
+"""Abuse limits for anonymous pages and API endpoints: requests counted per window, atomically.
 
 Who is counted: a paired kiosk or screen (``request.device``, set by DeviceMiddleware) by its id,
 so the kiosks of one centre behind one address do not share a budget; anyone else by client
 address, an IPv6 address by its /64 network because one phone or household controls the whole
 network. Signed-in staff are not limited here (their sign-in is guarded by django-axes).
 
-How: a fixed window per scope and requester. The first request of a window creates a counter with
-``cache.add`` and every request increments it. Redis increments atomically; the database cache
-(the default, see settings) reads and writes, so concurrent requests may undercount a little.
-That is acceptable for an abuse limit, which has to stop floods rather than count exactly.
+How: a fixed window per scope and requester, counted atomically wherever it is counted, so a
+burst of N parallel requests against a limit of L lets exactly L through. By default the count
+lives in the database, in RateLimitWindow: one upsert per request adds the request unless the
+window is full, and the database's row lock decides between parallel requests (Django's
+database cache could not: its ``incr`` reads, then writes). With SKRANKE_CACHE_URL=redis://… it
+lives in Redis, whose INCR is atomic. The periodic job in skranke.access.jobs deletes the
+windows that have ended.
 
 Used by pages through the ``rate_limit`` decorator and by the JSON API through
 ``AnonymousRateThrottle`` (set once on the NinjaAPI in skranke/api.py). Both answer 429 with a
@@ -18,6 +21,7 @@ Retry-After header: a short page for browsers, ``{"detail": …}`` for the API.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import functools
 import ipaddress
 import logging
@@ -35,11 +39,14 @@ from django.contrib.auth.models import AbstractBaseUser
 from django.core.cache import caches
 from django.core.cache.backends.base import BaseCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.cache.backends.redis import RedisCache
+from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext, ngettext
 from ninja.throttling import BaseThrottle
 
+from skranke.access.models import RateLimitWindow
 from skranke.lib.env import BadSetting
 
 logger = logging.getLogger(__name__)
@@ -195,6 +202,12 @@ def _process_cache() -> BaseCache:
     return LocMemCache("skranke-rate-limits", {"MAX_ENTRIES": 10_000})
 
 
+# Caches whose add and incr are atomic: Redis runs each as one command, the local-memory cache
+# holds a lock. Any other cache (the database cache of the default settings) is not used for
+# counting; the requests are counted in RateLimitWindow instead.
+_ATOMIC_CACHES = (RedisCache, LocMemCache)
+
+
 def _in_event_loop() -> bool:
     try:
         asyncio.get_running_loop()
@@ -212,20 +225,64 @@ def _signed_in_staff(request: HttpRequest, in_event_loop: bool) -> bool:
     return bool(user is not None and user.is_authenticated)
 
 
-def _count(cache: BaseCache, key: str, rate: Rate) -> RateLimitResult:
-    now = clock()
-    window = int(now // rate.seconds)
-    window_key = f"{key}:{window}"
+def _count_in_cache(cache: BaseCache, key: str, window_end: int, rate: Rate) -> bool:
+    """Count one request in ``cache`` (atomic add and incr); return whether it is within rate."""
+    window_key = f"skranke:rate-limit:{key}:{window_end}"
     # A second longer than the window, so the counter never expires between add and incr.
-    cache.add(window_key, 0, timeout=rate.seconds + 1)
+    timeout = rate.seconds + 1
+    cache.add(window_key, 0, timeout=timeout)
     try:
         count = cache.incr(window_key)
     except ValueError:
-        # It expired after all (a clock step, or the cache evicted it): start the window afresh.
-        cache.set(window_key, 1, timeout=rate.seconds + 1)
-        count = 1
-    retry_after = max(1, math.ceil((window + 1) * rate.seconds - now))
-    return RateLimitResult(allowed=count <= rate.count, retry_after=retry_after)
+        # It expired after all (a clock step, or the cache evicted it): start the window afresh,
+        # with add again so that parallel requests still count one by one.
+        count = 1 if cache.add(window_key, 1, timeout=timeout) else cache.incr(window_key)
+    return count <= rate.count
+
+
+def _count_in_database(key: str, window_end: int, rate: Rate) -> bool:
+    """Count one request in RateLimitWindow; return whether it is within rate.
+
+    One statement (PostgreSQL, and SQLite 3.35 or newer): it creates the window's row with one
+    request, or adds one to it unless it is full. A row comes back when the request was counted,
+    none when the window was already full, so refused requests leave the row as it is. Parallel
+    requests wait for each other's row lock (PostgreSQL) or the write lock (SQLite), each seeing
+    the count the one before it left.
+    """
+    quote = connection.ops.quote_name
+    table = quote(RateLimitWindow._meta.db_table)
+    # The columns of RateLimitWindow's fields key, ends_at and requests; only the values below
+    # are parameters, so no request text reaches the SQL itself.
+    key_column, ends_column, requests = (quote(name) for name in ("key", "ends_at", "requests"))
+    ends_at = dt.datetime.fromtimestamp(window_end, tz=dt.UTC)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} ({key_column}, {ends_column}, {requests}) "  # noqa: S608
+            f"VALUES (%s, %s, 1) ON CONFLICT ({key_column}, {ends_column}) "
+            f"DO UPDATE SET {requests} = {table}.{requests} + 1 WHERE {table}.{requests} < %s "
+            f"RETURNING {requests}",
+            [key, connection.ops.adapt_datetimefield_value(ends_at), rate.count],
+        )
+        return cursor.fetchone() is not None
+
+
+def delete_ended_windows() -> int:
+    """Delete the RateLimitWindow rows of windows that have ended; return how many."""
+    now = dt.datetime.fromtimestamp(clock(), tz=dt.UTC)
+    deleted, _by_model = RateLimitWindow.objects.filter(ends_at__lte=now).delete()
+    return deleted
+
+
+def _count(key: str, rate: Rate, in_event_loop: bool) -> RateLimitResult:
+    now = clock()
+    window_end = (int(now // rate.seconds) + 1) * rate.seconds
+    cache = _process_cache() if in_event_loop else caches["default"]
+    if isinstance(cache, _ATOMIC_CACHES):
+        allowed = _count_in_cache(cache, key, window_end, rate)
+    else:
+        allowed = _count_in_database(key, window_end, rate)
+    retry_after = max(1, math.ceil(window_end - now))
+    return RateLimitResult(allowed=allowed, retry_after=retry_after)
 
 
 def check_rate_limit(
@@ -235,8 +292,8 @@ def check_rate_limit(
 
     ``rate`` defaults to SKRANKE_RATE_LIMIT_ANONYMOUS. Signed-in staff, and every request while
     SKRANKE_RATE_LIMITS is off, are always allowed. Inside an event loop (django-ninja runs the
-    throttles of async endpoints there) the database cache cannot be used, so those requests
-    are counted in this process's memory. Should the cache fail, the request is allowed and the
+    throttles of async endpoints there) the database cannot be used, so those requests are
+    counted in this process's memory. Should the counting fail, the request is allowed and the
     failure logged: an outage of the counter must not take the public pages down with it.
     """
     if not settings.SKRANKE_RATE_LIMITS_ENABLED:
@@ -248,12 +305,11 @@ def check_rate_limit(
         rate = settings.SKRANKE_RATE_LIMIT_ANONYMOUS
     if isinstance(rate, str):
         rate = parse_rate(rate)
-    key = f"skranke:rate-limit:{scope}:{rate.count}/{rate.seconds}:{requester_key(request)}"
-    cache = _process_cache() if in_event_loop else caches["default"]
+    key = f"{scope}:{rate.count}/{rate.seconds}:{requester_key(request)}"
     try:
-        return _count(cache, key, rate)
+        return _count(key, rate, in_event_loop)
     except Exception:
-        logger.exception("rate limit not checked: the cache failed")
+        logger.exception("rate limit not checked: counting failed")
         return _ALLOWED
 
 

@@ -4,12 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import shutil
-import socket
-import subprocess
-import time
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -181,7 +175,7 @@ def test_a_failing_cache_lets_requests_through(
     answers = [get_api(client) for _request in range(4)]
 
     assert {answer.status_code for answer in answers} == {200}
-    assert "the cache failed" in caplog.text
+    assert "counting failed" in caplog.text
 
 
 # Client addresses ----------------------------------------------------------------------------
@@ -310,52 +304,3 @@ def test_inside_an_event_loop_requests_are_counted_in_memory(
         return [check_rate_limit(request, "in-loop", "2/min").allowed for _request in range(3)]
 
     assert asyncio.run(count()) == [True, True, False]
-
-
-# Redis ---------------------------------------------------------------------------------------
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
-    """A throwaway redis-server on a free local port; skipped where Redis is not installed."""
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("needs redis-server (Debian: apt install redis-server)")
-    port = _free_port()
-    process = subprocess.Popen(
-        [server, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--dir", str(tmp_path)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0"
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
-def test_the_limit_holds_with_the_redis_cache(db: None, limits: Any, redis_url: str) -> None:
-    limits.CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": redis_url,
-        }
-    }
-    client = Client()
-
-    answers = [get_api(client).status_code for _request in range(4)]
-
-    assert answers == [200, 200, 200, 429]
