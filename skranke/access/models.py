@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from skranke.lib.validators import validate_no_cpr
 from skranke.organisation.models import Location
 
 
@@ -28,7 +29,10 @@ class DeviceAccount(models.Model):
     )
     purpose = models.CharField(_("purpose"), max_length=20, choices=DevicePurpose.choices)
     name = models.CharField(
-        _("name"), max_length=100, help_text=_("Where it stands, e.g. 'Kiosk by the entrance'.")
+        _("name"),
+        max_length=100,
+        validators=[validate_no_cpr],
+        help_text=_("Where it stands, e.g. 'Kiosk by the entrance'."),
     )
     counter = models.ForeignKey(
         "organisation.Counter",
@@ -83,7 +87,10 @@ class ApiToken(models.Model):
         verbose_name=_("user"),
     )
     name = models.CharField(
-        _("name"), max_length=100, help_text=_("What it is for, e.g. 'Statistics export'.")
+        _("name"),
+        max_length=100,
+        validators=[validate_no_cpr],
+        help_text=_("What it is for, e.g. 'Statistics export'."),
     )
     prefix = models.CharField(_("starts with"), max_length=12, editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)

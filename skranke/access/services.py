@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from skranke.access.models import ApiToken, DeviceAccount
 from skranke.audit.services import record_action
+from skranke.lib.validators import validate_no_cpr
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
@@ -135,7 +136,11 @@ def revoke_device(device: DeviceAccount) -> bool:
 
 
 def create_api_token(user: User, name: str) -> tuple[ApiToken, str]:
-    """Create a token for ``user``; returns it with the secret, which is shown only now."""
+    """Create a token for ``user``; returns it with the secret, which is shown only now.
+
+    Raises django.core.exceptions.ValidationError (code "cpr") when ``name`` holds a CPR number.
+    """
+    validate_no_cpr(name)
     secret = API_TOKEN_PREFIX + secrets.token_urlsafe(32)
     token = ApiToken.objects.create(
         user=user, name=name, prefix=secret[:12], token_hash=digest(secret)

@@ -17,6 +17,7 @@ class AuditConfig(AppConfig):
         from skranke.access.ratelimit import check_rate_limit_settings
         from skranke.audit import receivers
         from skranke.audit.registry import register_configuration_models
+        from skranke.audit.services import refuse_cpr_in_entry
 
         # This app owns the settings block for audit, lockout, sessions and rate limits; the
         # rate cannot be checked in settings.py itself (see check_rate_limit_settings).
@@ -25,6 +26,7 @@ class AuditConfig(AppConfig):
         pre_save.connect(
             receivers.fill_from_request, sender=LogEntry, dispatch_uid="skranke-audit-request"
         )
+        pre_save.connect(refuse_cpr_in_entry, sender=LogEntry, dispatch_uid="skranke-audit-cpr")
         post_save.connect(
             receivers.record_password_change,
             sender=get_user_model(),

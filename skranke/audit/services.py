@@ -9,6 +9,12 @@ is an "update" of the object acted on, ``changes`` is empty, and ``additional_da
 ``{"action": "ticket_called", "details": {...}}``. auditlog's ``action`` column only knows
 create/update/delete/access, so the domain action's name lives in additional_data; the log
 admin shows and filters by it.
+
+Nobody may delete an entry, so nothing CPR-shaped may get in (DESIGN.md): record_action refuses
+details holding one, and refuse_cpr_in_entry checks every entry, auditlog's change records
+included, before it is saved. The fields those records copy are guarded by their own validators
+(a form refuses the text before anything is saved); this is the last line, for a path that
+forgot.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 
 from skranke.audit.registry import is_secret_field
+from skranke.lib.validators import validate_no_cpr_in_data
 
 # Lower-case words joined by "_" or ".", e.g. "ticket_called" or "queue.closed".
 ACTION_NAME = re.compile(r"[a-z][a-z0-9]*(?:[_.][a-z0-9]+)*")
@@ -56,7 +63,9 @@ def record_action(
 
     Raises ValueError when ``action`` is not lower-case words joined by "_" or ".", when ``obj``
     has not been saved, or when ``details`` has a key that looks like a secret ("password",
-    "token" …); TypeError when ``details`` cannot be written as JSON.
+    "token" …); TypeError when ``details`` cannot be written as JSON;
+    django.core.exceptions.ValidationError (code "cpr") when a text in ``details`` holds a CPR
+    number.
     """
     if len(action) > ACTION_NAME_MAX_LENGTH or not ACTION_NAME.fullmatch(action):
         raise ValueError(
@@ -70,6 +79,7 @@ def record_action(
     secrets = _secret_keys(stored_details)
     if secrets:
         raise ValueError(f"audit details must not hold secrets: {', '.join(sorted(secrets))}")
+    validate_no_cpr_in_data(stored_details)
     user = actor if actor is not None and actor.is_authenticated else None
     entry: LogEntry = LogEntry.objects.log_create(
         obj,
@@ -81,6 +91,24 @@ def record_action(
         additional_data={"action": action, "details": stored_details},
     )
     return entry
+
+
+def refuse_cpr_in_entry(sender: type[LogEntry], instance: LogEntry, **kwargs: Any) -> None:
+    """Before a log entry is saved, refuse it when a text in it holds a CPR number.
+
+    Connected to LogEntry's pre_save (AuditConfig.ready()). Raises
+    django.core.exceptions.ValidationError (code "cpr"), so the transaction that made the change
+    is rolled back with it rather than leaving the number in a log nobody may clean.
+    """
+    validate_no_cpr_in_data(
+        [
+            instance.object_repr,
+            instance.changes_text,
+            instance.changes,
+            instance.serialized_data,
+            instance.additional_data,
+        ]
+    )
 
 
 def domain_action(entry: LogEntry) -> str | None:

@@ -7,6 +7,8 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from skranke.lib.validators import validate_no_cpr
+
 kle_code_validator = RegexValidator(
     r"^\d{2}(\.\d{2}){0,2}$", _("A KLE code looks like 05, 05.04 or 05.04.02.")
 )
@@ -18,9 +20,13 @@ queue_prefix_validator = RegexValidator(
 class BilingualName(models.Model):
     """Abstract base for catalogue entries that citizens see in Danish or English."""
 
-    name = models.CharField(_("name (Danish)"), max_length=100)
+    name = models.CharField(_("name (Danish)"), max_length=100, validators=[validate_no_cpr])
     name_en = models.CharField(
-        _("name (English)"), max_length=100, blank=True, help_text=_("Empty: the Danish name.")
+        _("name (English)"),
+        max_length=100,
+        blank=True,
+        validators=[validate_no_cpr],
+        help_text=_("Empty: the Danish name."),
     )
 
     class Meta:
@@ -40,7 +46,9 @@ class BilingualName(models.Model):
 class SubjectArea(BilingualName):
     """A subject area (fagområde) such as passports or driving licences."""
 
-    slug = models.SlugField(_("short name"), max_length=50, unique=True)
+    slug = models.SlugField(
+        _("short name"), max_length=50, unique=True, validators=[validate_no_cpr]
+    )
     kle_code = models.CharField(
         _("KLE code"),
         max_length=8,
@@ -67,7 +75,9 @@ class Service(BilingualName):
         related_name="services",
         verbose_name=_("subject area"),
     )
-    slug = models.SlugField(_("short name"), max_length=60, unique=True)
+    slug = models.SlugField(
+        _("short name"), max_length=60, unique=True, validators=[validate_no_cpr]
+    )
     typical_duration = models.PositiveSmallIntegerField(
         _("typical duration (minutes)"), default=10, validators=[MinValueValidator(1)]
     )
@@ -77,8 +87,12 @@ class Service(BilingualName):
     walk_in = models.BooleanField(
         _("walk-in"), default=True, help_text=_("Citizens can draw a number for it.")
     )
-    what_to_bring = models.TextField(_("what to bring (Danish)"), blank=True)
-    what_to_bring_en = models.TextField(_("what to bring (English)"), blank=True)
+    what_to_bring = models.TextField(
+        _("what to bring (Danish)"), blank=True, validators=[validate_no_cpr]
+    )
+    what_to_bring_en = models.TextField(
+        _("what to bring (English)"), blank=True, validators=[validate_no_cpr]
+    )
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
     active = models.BooleanField(_("active"), default=True)
 

@@ -5,16 +5,33 @@ the JSON API, CSV imports) asks this module whether the text holds something sha
 and refuses it. The detector errs on the side of refusing: a citizen service centre loses
 little when a staff member has to rewrite a note, and a great deal when a CPR number leaks.
 
-What counts as a CPR number here:
+The text is first brought to one spelling (``normalise``), so that what a reader sees as a CPR
+number is found however it was typed or pasted:
 
-* Ten ASCII digits ``ddmmyy`` + ``xxxx``: day, month, two-digit year, then four serial digits.
-* Between the date and the serial: nothing, one space (also a no-break space or a tab), or one of
-  hyphen, en dash, em dash, minus sign, slash or full stop, optionally with one space either
-  side (``010190-1234``, ``010190 1234``, ``010190 – 1234``, ``010190/1234``, ``010190.1234``).
-* Inside the date: nothing, or one separator used in both places, one of full stop, hyphen,
-  en dash, slash or space (``01.01.90-1234``, ``01-01-90 1234``, ``01 01 90 1234``). Mixed
-  separators (``01.01-90``) are not a date. The serial is never split (``01 01 90 12 34`` is
-  not matched), because that is how 8-digit phone numbers are grouped.
+* Unicode compatibility form (NFKC): full-width ``０１０１９０－１２３４``, superscripts and the
+  like become ASCII digits and punctuation.
+* Every Unicode decimal digit becomes its ASCII digit. NFKC leaves Arabic-Indic ``٠١٠١٩٠``,
+  Devanagari and other scripts' digits alone, so this is a step of its own.
+* Invisible characters are removed: format characters (Unicode category Cf: zero-width space,
+  word joiner, soft hyphen, direction marks …), combining marks, control characters other than
+  whitespace, and the Hangul fillers. ``0101\u200b901234`` is ``0101901234``.
+* Separators are sorted into five kinds, each written as one character: whitespace (any) as a
+  space; dashes (Unicode category Pd and the minus sign) as ``-``; slashes as ``/``; dots as
+  ``.``; underscores (category Pc) as ``_``. A run of separators, with invisible characters
+  in it, counts as one: of its kind when it holds only one kind besides whitespace (``" - "``
+  is ``-``, ``"  "`` a space), and as ``-`` when it mixes several.
+
+Normalising twice gives the same text. Letters and other characters are kept (after NFKC).
+
+What counts as a CPR number in the normalised text:
+
+* Ten digits ``ddmmyy`` + ``xxxx``: day, month, two-digit year, then four serial digits.
+* Between the date and the serial: nothing or one separator (``010190-1234``,
+  ``010190 1234``, ``010190 – 1234``, ``010190/1234``, ``010190.1234``, ``010190_1234``).
+* Inside the date: nothing, or one separator of the same kind in both places
+  (``01.01.90-1234``, ``01-01-90 1234``, ``01 01 90 1234``). Mixed separators (``01.01-90``) are
+  not a date. The serial is never split (``01 01 90 12 34`` is not matched), because that is
+  how 8-digit phone numbers are grouped.
 * Not preceded or followed by another digit, so ``0101901234`` inside a 12-digit reference is
   not matched. Letters may touch it (``CPR:0101901234`` is matched).
 * A date written in groups (``01 01 90``) is not matched when the character before it is a
@@ -42,30 +59,114 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
+from functools import lru_cache
 
-_DASHES = "-\u2010\u2011\u2012\u2013\u2014\u2212"  # hyphens, figure dash, en/em dash, minus
-_SPACES = " \u00a0\u202f\t"  # space, no-break space, narrow no-break space, tab
+# The one character each kind of separator is written as in the normalised text.
+_SPACE = " "
+_DASH = "-"
+_SLASH = "/"
+_DOT = "."
+_UNDERSCORE = "_"
+_SEPARATORS = frozenset(_SPACE + _DASH + _SLASH + _DOT + _UNDERSCORE)
+
+# Look-alikes that NFKC leaves as they are. Dashes are found by category (Pd) besides these.
+_MINUS_SIGNS = frozenset("\u2212\u2796\u2043")  # minus sign, heavy minus, hyphen bullet
+_SLASHES = frozenset("/\\\u2044\u2215\u2216\u29f8\u29f9")  # fraction, division, big solidus …
+_DOTS = frozenset(".\u00b7\u2027\u2219\u22c5\u30fb")  # middle dot, hyphenation point …
+# Default-ignorable letters: they render as nothing (Hangul fillers, after NFKC).
+_INVISIBLE_LETTERS = frozenset("\u115f\u1160")
+_INVISIBLE_CATEGORIES = frozenset({"Cf", "Cc", "Mn", "Me"})
 
 
-def _one_of(characters: str) -> str:
-    return "[" + re.escape(characters) + "]"
+@lru_cache(maxsize=4096)
+def _fold(character: str) -> str:
+    """Return what one character of the text stands for in the normalised text.
+
+    Digits come back as ASCII digits, separators as their kind's character (a run is joined
+    later), invisible characters as the empty string, anything else as its NFKC form.
+    """
+    folded = []
+    # NFKC character by character, so each output can be traced to the character it came from
+    # (find_cpr_numbers answers with the text as written). It differs from NFKC of the whole
+    # text only in composing a character with the ones after it (a letter and its accent,
+    # Hangul jamo), and no digit or separator is ever the result of a composition.
+    for part in unicodedata.normalize("NFKC", character):
+        digit = unicodedata.decimal(part, None)
+        category = unicodedata.category(part)
+        if digit is not None:
+            folded.append(str(digit))
+        elif part.isspace():
+            folded.append(_SPACE)
+        elif category == "Pd" or part in _MINUS_SIGNS:
+            folded.append(_DASH)
+        elif part in _SLASHES:
+            folded.append(_SLASH)
+        elif part in _DOTS:
+            folded.append(_DOT)
+        elif category == "Pc":
+            folded.append(_UNDERSCORE)
+        elif category in _INVISIBLE_CATEGORIES or part in _INVISIBLE_LETTERS:
+            continue
+        else:
+            folded.append(part)
+    return "".join(folded)
 
 
-_DATE_SEPARATOR = _one_of(".-\u2013/ \u00a0")
-_SPACE = _one_of(_SPACES)
-_SERIAL_PUNCTUATION = _one_of(_DASHES + "/.")
+def _run_separator(kinds: set[str]) -> str:
+    """Return the one separator a run of separators of these kinds counts as."""
+    marks = kinds - {_SPACE}
+    if not marks:
+        return _SPACE
+    if len(marks) == 1:
+        return next(iter(marks))
+    return _DASH
 
-# The pattern finds every place that has the shape of a CPR number; the date check happens in
-# Python because the century depends on the seventh digit.
+
+def _normalise_with_positions(text: str) -> tuple[str, list[int], list[int]]:
+    """Return the normalised text and, for each of its characters, where it came from in
+    ``text``: the start index and the end index (exclusive) of the original characters."""
+    normalised: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    run_kinds: set[str] = set()
+    for index, character in enumerate(text):
+        for part in _fold(character):
+            if part in _SEPARATORS:
+                if run_kinds:
+                    run_kinds.add(part)
+                    ends[-1] = index + 1
+                    continue
+                run_kinds = {part}
+            elif run_kinds:
+                normalised[-1] = _run_separator(run_kinds)
+                run_kinds = set()
+            normalised.append(part)
+            starts.append(index)
+            ends.append(index + 1)
+    if run_kinds:
+        normalised[-1] = _run_separator(run_kinds)
+    return "".join(normalised), starts, ends
+
+
+def normalise(text: str) -> str:
+    """Return ``text`` as the detector reads it (see the module docstring); idempotent."""
+    return _normalise_with_positions(text)[0]
+
+
+_SEPARATOR = "[" + re.escape("".join(sorted(_SEPARATORS))) + "]"
+
+# The pattern finds every place in the normalised text that has the shape of a CPR number; the
+# date check happens in Python because the century depends on the seventh digit.
 _CANDIDATE = re.compile(
     rf"""
     (?<![0-9])
     (?P<day>[0-9]{{2}})
-    (?P<date_separator>{_DATE_SEPARATOR}?)
+    (?P<date_separator>{_SEPARATOR}?)
     (?P<month>[0-9]{{2}})
     (?P=date_separator)
     (?P<year>[0-9]{{2}})
-    (?:{_SPACE}?{_SERIAL_PUNCTUATION}{_SPACE}? | {_SPACE})?
+    {_SEPARATOR}?
     (?P<serial>[0-9]{{4}})
     (?![0-9])
     """,
@@ -99,17 +200,44 @@ def _is_cpr(match: re.Match[str]) -> bool:
     return True
 
 
+def _cpr_matches(normalised: str) -> list[re.Match[str]]:
+    """Return the CPR numbers in normalised text, in order, none overlapping another."""
+    found = []
+    position = 0
+    while match := _CANDIDATE.search(normalised, position):
+        if _is_cpr(match):
+            found.append(match)
+            position = match.end()
+        else:
+            # A rejected candidate may hide a CPR number that starts inside it: in
+            # "01 29 011234 0101" the year and serial of the impossible date 01.29.01 begin the
+            # real "011234 0101". (At most one candidate starts at each position.)
+            position = match.start() + 1
+    return found
+
+
+def _too_few_digits(text: str) -> bool:
+    """Return True for ASCII text with fewer than ten digits, which cannot hold a CPR number.
+
+    NFKC leaves ASCII as it is, so its digits are all there will be; this spares the common
+    short note and audit detail the character-by-character normalisation.
+    """
+    return text.isascii() and sum(map(text.count, "0123456789")) < 10
+
+
 def find_cpr_numbers(text: str) -> list[str]:
     """Return every CPR number in ``text``, as written there (separators included), in order.
 
     Returns an empty list when there is none. See the module docstring for the exact shapes.
     """
-    # Scanning on past a rejected candidate misses nothing: the only runs of digits that start
-    # inside a candidate are its month, year or serial, and none of them is followed by the rest
-    # of a CPR shape (a test checks this against trying every position).
-    return [match[0] for match in _CANDIDATE.finditer(text) if _is_cpr(match)]
+    if _too_few_digits(text):
+        return []
+    normalised, starts, ends = _normalise_with_positions(text)
+    return [
+        text[starts[match.start()] : ends[match.end() - 1]] for match in _cpr_matches(normalised)
+    ]
 
 
 def contains_cpr_number(text: str) -> bool:
     """Return True when ``text`` holds at least one CPR number (see ``find_cpr_numbers``)."""
-    return any(_is_cpr(match) for match in _CANDIDATE.finditer(text))
+    return not _too_few_digits(text) and bool(_cpr_matches(normalise(text)))

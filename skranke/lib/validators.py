@@ -5,14 +5,16 @@ Skranke must not store CPR numbers (DESIGN.md). All three front doors ask one de
 refused wherever they typed it. No message repeats the number itself: messages end up in logs,
 API responses and import reports, where a CPR number must not appear either.
 
-Use ``validate_no_cpr`` in a form or model field's ``validators``, ``NoCprStr`` as the type of a
-free-text field in a django-ninja ``Schema``, and ``check_import_text`` on every free-text cell
-a CSV reader takes in.
+Use ``validate_no_cpr`` in a model field's ``validators`` (so every ModelForm, the admin's
+included, checks it) or a form field's, ``NoCprStr`` as the type of a free-text field in a
+django-ninja ``Schema``, ``check_import_text`` on every free-text cell a CSV reader takes in,
+and ``validate_no_cpr_in_data`` on JSON-like data such as audit log details.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
+from collections.abc import Iterator
+from typing import Annotated, Any
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -51,6 +53,28 @@ def validate_no_cpr(value: str) -> None:
     """
     if contains_cpr_number(value):
         raise ValidationError(CPR_MESSAGE, code=CPR_ERROR_CODE)
+
+
+def texts_in(value: Any) -> Iterator[str]:
+    """Yield every string in JSON-like data: the value itself, list items, dict keys and values."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from texts_in(key)
+            yield from texts_in(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from texts_in(item)
+
+
+def validate_no_cpr_in_data(value: Any) -> None:
+    """Return None when no string in JSON-like ``value`` holds a CPR number (see texts_in).
+
+    Raises django.core.exceptions.ValidationError with code "cpr" when one does.
+    """
+    for text in texts_in(value):
+        validate_no_cpr(text)
 
 
 def _refuse_cpr(value: str) -> str:

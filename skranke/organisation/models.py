@@ -11,6 +11,8 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
+from skranke.lib.validators import validate_no_cpr
+
 MIDNIGHT = dt.time(0, 0)
 
 municipality_code_validator = RegexValidator(
@@ -22,7 +24,7 @@ postal_code_validator = RegexValidator(r"^\d{4}$", _("A Danish postal code has f
 class Municipality(models.Model):
     """The one municipality this installation serves (used in KOMHEN exports and reports)."""
 
-    name = models.CharField(_("name"), max_length=100)
+    name = models.CharField(_("name"), max_length=100, validators=[validate_no_cpr])
     code = models.CharField(
         _("municipality code"),
         max_length=3,
@@ -46,20 +48,23 @@ class Municipality(models.Model):
 class Location(models.Model):
     """A citizen service centre (borgerservicecenter)."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=[validate_no_cpr])
     slug = models.SlugField(
         _("short name"),
         max_length=50,
         unique=True,
+        validators=[validate_no_cpr],
         help_text=_("Used in addresses such as /kiosk/<short name>/; letters, digits and hyphens."),
     )
-    address = models.CharField(_("street address"), max_length=200, blank=True)
+    address = models.CharField(
+        _("street address"), max_length=200, blank=True, validators=[validate_no_cpr]
+    )
     postal_code = models.CharField(
         _("postal code"), max_length=4, blank=True, validators=[postal_code_validator]
     )
-    city = models.CharField(_("city"), max_length=100, blank=True)
-    phone = models.CharField(_("phone"), max_length=30, blank=True)
-    email = models.EmailField(_("e-mail"), blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True, validators=[validate_no_cpr])
+    phone = models.CharField(_("phone"), max_length=30, blank=True, validators=[validate_no_cpr])
+    email = models.EmailField(_("e-mail"), blank=True, validators=[validate_no_cpr])
     active = models.BooleanField(_("active"), default=True)
     sort_order = models.PositiveSmallIntegerField(_("sort order"), default=0)
     # The optional days in the holiday calendar are working days by law; each centre decides.
@@ -192,6 +197,7 @@ class OpeningException(models.Model):
         _("reason"),
         max_length=200,
         blank=True,
+        validators=[validate_no_cpr],
         help_text=_("Shown to citizens, e.g. 'Closed for staff training'."),
     )
 
@@ -237,7 +243,7 @@ class Counter(models.Model):
     number = models.PositiveSmallIntegerField(
         _("number"), help_text=_("Shown on the display: 'go to counter 4'.")
     )
-    name = models.CharField(_("name"), max_length=60, blank=True)
+    name = models.CharField(_("name"), max_length=60, blank=True, validators=[validate_no_cpr])
     active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -265,7 +271,7 @@ class TeamKind(models.TextChoices):
 class Team(models.Model):
     """A group of employees; front teams serve citizens, back teams do case work."""
 
-    name = models.CharField(_("name"), max_length=100, unique=True)
+    name = models.CharField(_("name"), max_length=100, unique=True, validators=[validate_no_cpr])
     kind = models.CharField(_("kind"), max_length=10, choices=TeamKind.choices)
     subject_areas = models.ManyToManyField(
         "catalogue.SubjectArea",

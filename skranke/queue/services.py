@@ -190,8 +190,10 @@ def issue_ticket(
 
     ``waiting_since`` is for checked-in appointments: max(check-in, booked time). Raises
     IssueRefused when the centre is closed, after the cut-off, when the quota is used up, the
-    queue is closed, or the service is not drawn a number for here.
+    queue is closed, or the service is not drawn a number for here;
+    django.core.exceptions.ValidationError (code "cpr") when ``note`` holds a CPR number.
     """
+    validate_no_cpr(note)
     now = resolve_now(now)
     if not service.active or (not service.walk_in and source != Source.APPOINTMENT):
         raise IssueRefused("not_walk_in", _("This service needs an appointment."))

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 from skranke.audit.services import record_action
 from skranke.catalogue.models import Queue, SubjectArea
 from skranke.lib.localtime import local_date
+from skranke.lib.validators import validate_no_cpr
 from skranke.queue.errors import IllegalTransition
 from skranke.queue.events import record_event
 from skranke.queue.ledger import (
@@ -308,8 +309,10 @@ def close_queue_now(
 ) -> QueueClosure:
     """Stop new numbers in ``queue`` for the rest of today; waiting citizens stay in line.
 
-    Closing it again replaces the reason. Returns the closure.
+    Closing it again replaces the reason. Returns the closure. Raises
+    django.core.exceptions.ValidationError (code "cpr") when ``reason`` holds a CPR number.
     """
+    validate_no_cpr(reason)
     now = resolve_now(now)
     with transaction.atomic():
         closure, _created = QueueClosure.objects.update_or_create(

@@ -4,6 +4,7 @@ times, impossible birth dates and longer numbers are not."""
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 
 import pytest
 from hypothesis import example, given, settings
@@ -15,6 +16,7 @@ from skranke.lib.cpr import (
     _is_cpr,
     contains_cpr_number,
     find_cpr_numbers,
+    normalise,
 )
 
 DATE_SEPARATORS = ["", ".", "-", "\u2013", "/", " ", "\u00a0"]
@@ -37,9 +39,19 @@ SERIAL_SEPARATORS = [
     " -",
 ]
 
-# Text around a CPR number in the tests holds no ASCII digit, so nothing but the number itself
-# can be found in it.
-NO_DIGITS = st.text(alphabet=st.characters(exclude_characters="0123456789"), max_size=20)
+
+def _holds_no_digit(character: str) -> bool:
+    """Return True for a character that the detector does not read as (or as holding) a digit."""
+    normal_form = unicodedata.normalize("NFKC", character)
+    return all(unicodedata.decimal(part, None) is None for part in normal_form)
+
+
+# Text around a CPR number in the tests holds nothing the detector reads as a digit (no ASCII
+# digit, no other script's digit, no full-width or superscript one), so nothing but the number
+# itself can be found in it.
+NO_DIGITS = st.text(
+    alphabet=st.characters(exclude_characters="0123456789").filter(_holds_no_digit), max_size=20
+)
 
 
 def seventh_digits_for(year: int) -> set[int]:
@@ -254,6 +266,12 @@ def test_digits_glued_on_or_a_broken_shape_is_not_a_cpr_number(text: str) -> Non
     assert find_cpr_numbers(text) == []
 
 
+def test_a_cpr_number_starting_inside_a_rejected_candidate_is_found() -> None:
+    # 01 29 01 is no date, but its year and serial begin 01.12.34 with serial 0101.
+    assert find_cpr_numbers("01 29 011234 0101") == ["011234 0101"]
+    assert contains_cpr_number("01 29 011234 0101")
+
+
 def test_empty_text_holds_no_cpr_number() -> None:
     assert find_cpr_numbers("") == []
     assert not contains_cpr_number("")
@@ -390,13 +408,16 @@ def test_a_date_with_a_four_digit_year_or_a_time_is_not_found(
 DIGIT_RUNS = st.sampled_from(
     ["01", "29", "31", "02", "00", "90", "5", "12", "1234", "4123", "0101", "2902", "290200"]
 )
-JOINS = st.sampled_from(["", " ", ".", "-", "/", " - ", "\u2013", "x"])
+JOINS = st.sampled_from(["", " ", ".", "-", "/", " - ", "\u2013", "x", "_", "  ", "\u200b", "-/"])
 
 
 @settings(max_examples=300)
 @given(st.lists(st.tuples(DIGIT_RUNS, JOINS).map("".join), max_size=12).map("".join))
-def test_scanning_past_a_rejected_candidate_misses_nothing(text: str) -> None:
-    # Trying every position in turn is the slow, obviously complete way to scan.
+@example("01 29 011234 0101")
+def test_scanning_past_a_rejected_candidate_misses_nothing(written: str) -> None:
+    # Trying every position of the normalised text in turn is the slow, obviously complete way
+    # to scan; normalised text is its own normal form, so what is found is written the same.
+    text = normalise(written)
     expected: list[str] = []
     position = 0
     while position < len(text):
@@ -407,3 +428,186 @@ def test_scanning_past_a_rejected_candidate_misses_nothing(text: str) -> None:
         else:
             position += 1
     assert find_cpr_numbers(text) == expected
+
+
+# Walk-rounds: the same number typed so that a plain pattern on the raw text would miss it
+
+
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("010190  1234", "two spaces"),
+        ("010190 \t\n 1234", "a run of mixed whitespace"),
+        ("01  01  90  1234", "runs of spaces inside the date"),
+        ("010190 -- 1234", "a run of dashes"),
+        ("010190 - / 1234", "a run of several kinds of separator"),
+        ("010190_1234", "an underscore"),
+        ("010190___1234", "a run of underscores"),
+        ("01_01_90_1234", "underscores inside the date"),
+        ("0101\u200b901234", "zero-width space U+200B"),
+        ("010190-12\u206034", "word joiner U+2060"),
+        ("01\u00ad01\u00ad90\u00ad1234", "soft hyphens U+00AD"),
+        ("01\u206601\u2069901234", "bidi isolates"),
+        ("0\u200c1\u200d0190\ufeff-1234", "zero-width (non-)joiner and byte order mark"),
+        ("0\u03011\u03010190-1234", "combining accents on the digits"),
+        ("0101\x01901234", "a control character"),
+        ("010190\u31641234", "a Hangul filler"),
+        ("\u0660\u0661\u0660\u0661\u0669\u0660\u0661\u0662\u0663\u0664", "Arabic-Indic"),
+        ("\u0660\u0661\u0660\u0661\u0669\u0660-\u0661\u0662\u0663\u0664", "Arabic-Indic, dash"),
+        ("\u06f0\u06f1\u06f0\u06f1\u06f9\u06f0\u06f1\u06f2\u06f3\u06f4", "Persian digits"),
+        ("\u0966\u0967\u0966\u0967\u096f\u0966\u0967\u0968\u0969\u096a", "Devanagari"),
+        ("\uff10\uff11\uff10\uff11\uff19\uff10\uff0d\uff11\uff12\uff13\uff14", "full-width"),
+        (
+            "\uff10\uff11\uff0e\uff10\uff11\uff0e\uff19\uff10\u3000\uff11\uff12\uff13\uff14",
+            "full-width dots and ideographic space",
+        ),
+        ("\U0001d7ce\U0001d7cf\U0001d7ce\U0001d7cf\U0001d7d7\U0001d7ce1234", "maths bold"),
+        ("010190\u22121234", "minus sign"),
+        ("010190\u20441234", "fraction slash"),
+        ("01\u00b701\u00b790 1234", "middle dots"),
+        ("\u06601\u0660\uff11\u200b9\u0660 \u00a0_\u2060 1\uff12\u0663\u0664", "mixed"),
+    ],
+)
+def test_a_cpr_number_typed_to_walk_round_the_guard_is_found(text: str, kind: str) -> None:
+    assert find_cpr_numbers(f"Borger {text} ringede") == [text], kind
+    assert contains_cpr_number(text), kind
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Tlf. 20  01  01  90 / 1234  5678",
+        "Tlf. 20 01 01 90 \u2014 1234 5678",
+        "Tlf. 20\u00a001\u00a001\u00a090\u00a0/\u00a01234\u00a05678",
+        "Tlf. \u0662\u0660 \u0660\u0661 \u0660\u0661 \u0669\u0660 / 1234 5678",
+        "\uff0b\uff14\uff15 \uff11\uff12 \uff13\uff14 \uff15\uff16 \uff17\uff18",
+        "+45  12  34  56  78",
+        "12_34_56_78",
+        "12 34\u200b 56 78",
+        "1234\u20605678",
+        "Ring på 20 01 01 90  eller  2212 1990",
+        "Ref. 01019012\u200b3456",
+        "01 01 90 12\u00a034",
+    ],
+)
+def test_a_phone_number_or_longer_number_typed_the_same_ways_is_not_found(text: str) -> None:
+    assert find_cpr_numbers(text) == []
+
+
+@pytest.mark.parametrize(
+    ("text", "normal_form"),
+    [
+        ("010190  \t 1234", "010190 1234"),
+        ("010190 - 1234", "010190-1234"),
+        ("010190 -/ 1234", "010190-1234"),
+        ("01. .01 90", "01.01 90"),
+        ("0101\u200b90\u00ad1234", "0101901234"),
+        ("\u0660\u0661\uff10\u0968", "0102"),
+        ("Øl og \ufb01sk", "Øl og fisk"),
+        ("2\u2013\u20143 og 4\uff3f5", "2-3 og 4_5"),
+    ],
+)
+def test_normalise_gives_one_spelling(text: str, normal_form: str) -> None:
+    assert normalise(text) == normal_form
+
+
+@given(st.text(max_size=40))
+def test_normalising_twice_changes_nothing(text: str) -> None:
+    assert normalise(normalise(text)) == normalise(text)
+
+
+INVISIBLE = st.sampled_from(
+    [
+        "\u200b",  # zero-width space
+        "\u200c",  # zero-width non-joiner
+        "\u200d",  # zero-width joiner
+        "\u2060",  # word joiner
+        "\u00ad",  # soft hyphen
+        "\ufeff",  # byte order mark
+        "\u200e",  # left-to-right mark
+        "\u202e",  # right-to-left override
+        "\u2066",  # left-to-right isolate
+        "\u034f",  # combining grapheme joiner
+        "\ufe0f",  # variation selector
+        "\u0301",  # combining acute accent
+        "\x07",  # bell
+        "\u3164",  # Hangul filler
+        "\U000e0041",  # tag letter A
+    ]
+)
+WHITESPACE = st.sampled_from([" ", "\t", "\n", "\u00a0", "\u202f", "\u2003", "\u3000"])
+# The zero of each script's digits: the digit d is chr(zero + d).
+DIGIT_ZEROS = [0x30, 0x660, 0x6F0, 0x966, 0x9E6, 0xFF10, 0x1D7CE, 0x1D7EC]
+
+
+@st.composite
+def separator_run(draw: st.DrawFn, separator: str) -> str:
+    """Return a run of separators that reads as ``separator``: the same marks, repeated, with
+    whitespace around them; or more whitespace where ``separator`` is whitespace."""
+    marks = separator.strip()
+    if not marks:
+        return "".join(draw(st.lists(WHITESPACE, min_size=1, max_size=4)))
+    before = "".join(draw(st.lists(WHITESPACE, max_size=3)))
+    after = "".join(draw(st.lists(WHITESPACE, max_size=3)))
+    return before + marks * draw(st.integers(min_value=1, max_value=3)) + after
+
+
+@st.composite
+def disguised(draw: st.DrawFn, written: str) -> str:
+    """Return ``written`` with its digits in other scripts, its separators widened into runs,
+    and invisible characters put between any two of its characters."""
+    digits = iter(
+        chr(draw(st.sampled_from(DIGIT_ZEROS)) + int(character))
+        for character in written
+        if character.isdigit()
+    )
+    pieces: list[str] = []
+    index = 0
+    while index < len(written):
+        if written[index].isdigit():
+            pieces.append(next(digits))
+            index += 1
+            continue
+        end = index
+        while end < len(written) and not written[end].isdigit():
+            end += 1
+        pieces.append(draw(separator_run(written[index:end])))
+        index = end
+    text = pieces[0]
+    for piece in pieces[1:]:
+        text += "".join(draw(st.lists(INVISIBLE, max_size=2))) + piece
+    return text
+
+
+@given(
+    digits=real_cpr_digits(),
+    date_separator=st.sampled_from(DATE_SEPARATORS),
+    serial_separator=st.sampled_from(SERIAL_SEPARATORS),
+    data=st.data(),
+    before=NO_DIGITS,
+    after=NO_DIGITS,
+)
+def test_a_cpr_number_stays_found_with_invisible_characters_separator_runs_and_other_digits(
+    digits: str,
+    date_separator: str,
+    serial_separator: str,
+    data: st.DataObject,
+    before: str,
+    after: str,
+) -> None:
+    written = spell(digits, date_separator, serial_separator)
+    text = data.draw(disguised(written), label="disguised")
+    assert find_cpr_numbers(before + text + after) == [text]
+
+
+@given(
+    digits=PHONE_DIGITS,
+    spelling=st.integers(min_value=0, max_value=39),
+    data=st.data(),
+)
+def test_a_phone_number_stays_unfound_with_invisible_characters_space_runs_and_other_digits(
+    digits: str, spelling: int, data: st.DataObject
+) -> None:
+    phone = _phone_spellings(digits)[spelling]
+    text = data.draw(disguised(phone), label="disguised")
+    assert find_cpr_numbers(text) == []

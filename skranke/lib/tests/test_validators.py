@@ -24,6 +24,7 @@ from skranke.lib.validators import (
     NoCprStr,
     check_import_text,
     validate_no_cpr,
+    validate_no_cpr_in_data,
 )
 
 NOTE_WITH_CPR = "Borger 010190-1234 ringede om pas"
@@ -135,7 +136,8 @@ def test_check_import_text_names_the_line_and_column() -> None:
 
 
 def test_a_cpr_in_an_import_is_a_value_error_for_readers_that_catch_those() -> None:
-    with pytest.raises(ValueError, match="Linje 3"):
+    # Danish chosen here, as an earlier test's request may have left English active.
+    with translation.override("da"), pytest.raises(ValueError, match="Linje 3"):
         check_import_text("0101901234", line=3, column="comment")
 
 
@@ -149,3 +151,20 @@ def test_a_reader_checking_every_cell_refuses_only_the_line_with_a_cpr_number() 
         except CprInImport as error:
             refused_lines.append(error.line)
     assert refused_lines == [4]
+
+
+# JSON-like data
+
+
+def test_validate_no_cpr_in_data_looks_at_every_string_keys_included() -> None:
+    validate_no_cpr_in_data({"reason": NOTE_WITHOUT_CPR, "count": 1234567890, "at": None})
+    for data in [
+        NOTE_WITH_CPR,
+        {"reason": NOTE_WITH_CPR},
+        {"notes": [NOTE_WITHOUT_CPR, {"inner": NOTE_WITH_CPR}]},
+        {"0101901234": "key"},
+        ("tuple", NOTE_WITH_CPR),
+    ]:
+        with pytest.raises(ValidationError) as caught:
+            validate_no_cpr_in_data(data)
+        assert caught.value.code == "cpr"

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from skranke.access.models import ApiToken
@@ -39,7 +40,10 @@ class Command(BaseCommand):
             raise CommandError(f"No user is called {username!r}.")
         if not user.is_active:
             raise CommandError(f"{username!r} is not an active user.")
-        _token, secret = create_api_token(user, name or "Command line")
+        try:
+            _token, secret = create_api_token(user, name or "Command line")
+        except ValidationError as error:
+            raise CommandError(" ".join(error.messages)) from None
         self.stdout.write(secret)
 
     def _list(self, username: str | None) -> None:
