@@ -162,6 +162,11 @@ def _database(url: str, variable: str) -> dict[str, Any]:
     elif engine == "django.db.backends.postgresql":
         # The pool replaces persistent connections; CONN_MAX_AGE must stay 0 with it.
         config["CONN_MAX_AGE"] = 0
+        # Every connection the pool hands out is checked first (Django 5.2 then gives the pool
+        # psycopg_pool's ConnectionPool.check_connection; a "check" among the pool options below
+        # would clash with it), so one left dead by a database restart is replaced instead of
+        # failing a request.
+        config["CONN_HEALTH_CHECKS"] = True
         pool_min = env_int("SKRANKE_DB_POOL_MIN", 2, minimum=0)
         config["OPTIONS"] = {
             "pool": {
@@ -349,6 +354,14 @@ AXES_CLIENT_IP_CALLABLE = "skranke.access.ratelimit.client_address"
 AXES_LOCKOUT_CALLABLE = "skranke.audit.views.login_locked"
 # axes announces its version at INFO whenever Django starts, every CLI command included.
 LOGGING.setdefault("loggers", {})["axes.apps"] = {"level": "WARNING"}
+# While the database is out of reach, requests are answered 503 and each process logs one line
+# when the outage starts and one when it ends (skranke.core.outage): no traceback per request,
+# and not psycopg's pool's line per reconnection attempt.
+LOGGING.setdefault("filters", {})["database_outage"] = {
+    "()": "skranke.core.outage.DatabaseOutageFilter"
+}
+LOGGING["loggers"]["django.request"] = {"filters": ["database_outage"]}
+LOGGING["loggers"]["psycopg.pool"] = {"level": "ERROR"}
 
 # Idle sessions expire: every request saves the session again, which moves its expiry on.
 SESSION_IDLE_MINUTES = env_int("SKRANKE_SESSION_IDLE_MINUTES", 60, minimum=1, maximum=7 * 24 * 60)

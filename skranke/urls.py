@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from skranke.api import api
 from skranke.core import views
+from skranke.core.outage import bad_request, server_error
 
 urlpatterns = [
     # First: the API takes most requests, and each pattern tried before a match costs time.
@@ -15,3 +16,8 @@ urlpatterns = [
     path("devices/", include("skranke.access.urls")),
     path("", include("skranke.queue.urls")),
 ]
+
+# While the database cannot be reached: 503 with Retry-After, not a 500 or, when saving a
+# session failed, a 400 (skranke.core.outage).
+handler400 = bad_request
+handler500 = server_error
