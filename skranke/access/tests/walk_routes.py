@@ -1,0 +1,205 @@
+"""The access walk's table of pages and API operations: who may use each, with the parameters,
+body and preparation that let the right caller really get through (rules in walk_rules.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from skranke.access.permissions import Capability
+from skranke.access.tests.walk_rules import (
+    AT_COUNTER,
+    DEVICE,
+    NOT_FOUND,
+    OWNER,
+    PUBLIC,
+    STAFF,
+    TOKEN,
+    Needs,
+    Route,
+    api,
+    page,
+    stream,
+)
+from skranke.access.tests.walk_world import (
+    World,
+    free_the_held_counter,
+    pause_the_held_counter,
+)
+
+SERVING_ALREADY = frozenset({"serving@A"})  # holds a counter, so cannot open a second one
+
+
+def _finish_form(world: World) -> dict[str, Any]:
+    return {"outcome": "resolved_first_contact", "subject_area": world.a.area.pk}
+
+
+# The counter page's actions on one number (`<slug:action>` of queue:counter-ticket): every action
+# of skranke.queue.counter.TICKET_ACTIONS needs a line here, or the walk cannot fill the route.
+COUNTER_TICKET_ACTIONS: dict[str, dict[str, Any]] = {
+    "recall": {},
+    "no-show": {},
+    "park": {},
+    "transfer": {"body": lambda w: {"queue": w.a.general.pk}},
+    "note": {"body": lambda w: {"note": "Har glemt sit pas"}},
+    "finish": {"body": _finish_form},
+    "resume": {"params": {"ticket_id": "a.parked"}, "prepare": free_the_held_counter},
+    "reinstate": {"params": {"ticket_id": "a.no_show"}},
+}
+
+PAGES: list[Route] = [
+    page("home", "GET", PUBLIC),
+    page("set_language", "POST", PUBLIC, body=lambda w: {"language": "en", "next": "/"}),
+    page("api:openapi-json", "GET", PUBLIC),
+    page("api:openapi-view", "GET", PUBLIC),
+    # Django Ninja's root of the API, there only so the API knows its own address.
+    page("api:api-root", "GET", NOT_FOUND),
+    page("access:pair", "GET", TOKEN, params={"token": "a.pairing_token"}),
+    page("access:pair", "POST", TOKEN, params={"token": "a.pairing_token"}),
+    page("access:this-device", "GET", PUBLIC),
+    page("queue:kiosk", "GET", Needs(Capability.USE_KIOSK)),
+    page("queue:kiosk-reset", "GET", PUBLIC),
+    page(
+        "queue:kiosk-draw",
+        "POST",
+        Needs(Capability.USE_KIOSK),
+        body=lambda w: {"service": w.a.passport.pk},
+    ),
+    page("queue:kiosk-number", "GET", Needs(Capability.USE_KIOSK)),
+    page("queue:kiosk-area", "GET", Needs(Capability.USE_KIOSK)),
+    page("queue:display", "GET", Needs(Capability.SHOW_DISPLAY)),
+    page("queue:mobile", "GET", TOKEN),
+    page("queue:mobile-cancel", "POST", TOKEN),
+    page("queue:mobile-sms", "GET", TOKEN),
+    page("queue:mobile-sms", "POST", TOKEN, body=lambda w: {"phone": "20 30 40 50"}),
+    page("queue:mobile-sms-withdraw", "POST", TOKEN),
+    page("queue:counter-choose", "GET", Needs(Capability.SERVE_AT_COUNTER, anywhere=True)),
+    page(
+        "queue:counter-open",
+        "POST",
+        Needs(Capability.SERVE_AT_COUNTER),
+        body=lambda w: {
+            "location": w.a.location.pk,
+            "counter": w.a.free.pk,
+            "queues": [w.a.passports.pk, w.a.general.pk],
+            "longest_waiting_first": "on",
+        },
+        conflict_for=SERVING_ALREADY,
+    ),
+    # Colleagues at the centre see who has the counter (or, free, the form to open it).
+    page("queue:counter", "GET", Needs(Capability.SERVE_AT_COUNTER)),
+    page("queue:counter-queues", "GET", Needs(Capability.SERVE_AT_COUNTER)),
+    page("queue:counter-pause", "POST", OWNER),
+    page("queue:counter-resume", "POST", OWNER, prepare=pause_the_held_counter),
+    page("queue:counter-close", "POST", OWNER, prepare=free_the_held_counter),
+    page("queue:counter-call-next", "POST", OWNER, prepare=free_the_held_counter),
+    page(
+        "queue:counter-call",
+        "POST",
+        OWNER,
+        prepare=free_the_held_counter,
+        body=lambda w: {"number": w.a.waiting.display_number},
+    ),
+    *(
+        page(
+            "queue:counter-ticket",
+            "POST",
+            AT_COUNTER,
+            variant=action,
+            variant_parameter="action",
+            **options,
+        )
+        for action, options in COUNTER_TICKET_ACTIONS.items()
+    ),
+    page("queue:floor", "GET", Needs(Capability.ISSUE_TICKET_FOR_CITIZEN)),
+    page(
+        "queue:floor",
+        "POST",
+        Needs(Capability.ISSUE_TICKET_FOR_CITIZEN),
+        body=lambda w: {"service": w.a.passport.pk, "note": ""},
+    ),
+    page("queue:floor-number", "GET", Needs(Capability.ISSUE_TICKET_FOR_CITIZEN)),
+]
+
+APIS: list[Route] = [
+    api("GET /api/v1/health", PUBLIC),
+    api("GET /api/v1/locations", PUBLIC),
+    api("GET /api/v1/locations/{slug}", PUBLIC),
+    api("GET /api/v1/locations/{slug}/status", PUBLIC),
+    api("POST /api/v1/devices/heartbeat", DEVICE),
+    api("GET /api/v1/me", STAFF),
+    api(
+        "POST /api/v1/tickets",
+        PUBLIC,
+        body=lambda w: {"location": w.a.location.slug, "service": w.a.passport.slug},
+    ),
+    api("GET /api/v1/tickets/{token}", TOKEN),
+    api("POST /api/v1/tickets/{token}/cancel", TOKEN),
+    api(
+        "POST /api/v1/counters/{counter_id}/open",
+        Needs(Capability.SERVE_AT_COUNTER),
+        params={"counter_id": "a.free"},
+        body=lambda w: {},
+        conflict_for=SERVING_ALREADY,
+    ),
+    api("POST /api/v1/counters/{counter_id}/pause", OWNER),
+    api("POST /api/v1/counters/{counter_id}/resume", OWNER, prepare=pause_the_held_counter),
+    api("POST /api/v1/counters/{counter_id}/close", OWNER, prepare=free_the_held_counter),
+    # A team lead closes a colleague's abandoned session (docs/permissions.md).
+    api("POST /api/v1/counters/{counter_id}/close-abandoned", Needs(Capability.MANAGE_QUEUES)),
+    api("POST /api/v1/counters/{counter_id}/call-next", OWNER, prepare=free_the_held_counter),
+    api(
+        "POST /api/v1/counters/{counter_id}/call",
+        OWNER,
+        prepare=free_the_held_counter,
+        body=lambda w: {"number": w.a.waiting.display_number},
+    ),
+    api("POST /api/v1/tickets/{ticket_id}/recall", AT_COUNTER),
+    api("POST /api/v1/tickets/{ticket_id}/serve", AT_COUNTER),
+    api("POST /api/v1/tickets/{ticket_id}/no-show", AT_COUNTER),
+    api("POST /api/v1/tickets/{ticket_id}/park", AT_COUNTER),
+    api(
+        "POST /api/v1/tickets/{ticket_id}/transfer",
+        AT_COUNTER,
+        body=lambda w: {"queue": w.a.general.pk},
+    ),
+    api(
+        "POST /api/v1/tickets/{ticket_id}/finish",
+        AT_COUNTER,
+        body=lambda w: {"outcome": "resolved_first_contact"},
+    ),
+    # A parked number is called back to the caller's own counter, given in the body.
+    api(
+        "POST /api/v1/tickets/{ticket_id}/resume",
+        AT_COUNTER,
+        params={"ticket_id": "a.parked"},
+        prepare=free_the_held_counter,
+        body=lambda w: {"counter": w.a.held.pk},
+    ),
+    # Neither needs the number at one's own counter (docs/permissions.md).
+    api(
+        "POST /api/v1/tickets/{ticket_id}/reinstate",
+        Needs(Capability.SERVE_AT_COUNTER),
+        params={"ticket_id": "a.no_show"},
+    ),
+    api(
+        "POST /api/v1/tickets/{ticket_id}/staff-cancel",
+        Needs(Capability.SERVE_AT_COUNTER),
+        params={"ticket_id": "a.waiting"},
+    ),
+    api(
+        "POST /api/v1/staff/tickets",
+        Needs(Capability.ISSUE_TICKET_FOR_CITIZEN),
+        body=lambda w: {"location": w.a.location.slug, "service": w.a.passport.slug},
+    ),
+    api(
+        "POST /api/v1/queues/{queue_id}/close",
+        Needs(Capability.MANAGE_QUEUES),
+        body=lambda w: {"reason": "Systemet er nede"},
+    ),
+]
+
+STREAMS: list[Route] = [
+    stream("/api/v1/locations/{slug}/events", PUBLIC),
+    stream("/api/v1/tickets/{token}/events", TOKEN),
+    stream("/api/v1/locations/{slug}/staff-events", Needs(Capability.VIEW_LIVE_FLOOR)),
+]
