@@ -161,11 +161,11 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 @dataclass
 class StreamClient:
-    """One SSE client; records when each `called` event (by ticket id) arrived."""
+    """One SSE client; records when each `called` event (by number) arrived."""
 
     url: str
     connected: asyncio.Event = field(default_factory=asyncio.Event)
-    received: dict[int, float] = field(default_factory=dict)
+    received: dict[str, float] = field(default_factory=dict)
     failure: str = ""
     ended: bool = False
 
@@ -197,8 +197,8 @@ class StreamClient:
                         kind = raw[7:].strip().decode()
                     elif raw.startswith(b"data: ") and kind == "called":
                         now = time.monotonic()
-                        ticket = json.loads(raw[6:])["ticket"]
-                        self.received.setdefault(int(ticket), now)
+                        # The public stream names numbers, not tickets; a run's are unique.
+                        self.received.setdefault(json.loads(raw[6:])["number"], now)
                         arrivals.set()
                     elif raw == b"\n":
                         kind = ""
@@ -292,7 +292,7 @@ async def _measure(
                 if response.status != 200 or not body.get("ticket"):
                     raise RuntimeError(f"call-next answered {response.status}: {body}")
                 call_seconds.append(answered - asked)
-                ticket = int(body["ticket"]["id"])
+                ticket = str(body["ticket"]["number"])
                 deadline = answered + EVENT_TIMEOUT_SECONDS
                 while True:
                     waiting = [client for client in live if ticket not in client.received]

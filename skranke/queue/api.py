@@ -334,6 +334,21 @@ async def ticket_events(request: HttpRequest, token: str) -> HttpResponseBase:
         raise HttpError(503, str(error)) from None
 
 
+@router.get(
+    "/locations/{slug}/staff-events",
+    auth=STAFF,
+    response={401: ErrorOut, 403: ErrorOut, **STREAM_ERRORS},
+    summary="Live events at a centre with outcomes and staff, for the live floor "
+    "(server-sent events)",
+    openapi_extra=_EVENT_STREAM,
+)
+async def location_staff_events(request: HttpRequest, slug: str) -> HttpResponseBase:
+    try:
+        return await streams.staff_location_stream(request, slug)
+    except streams.LiveUpdatesUnavailable as error:
+        raise HttpError(503, str(error)) from None
+
+
 # Staff ------------------------------------------------------------------------------------------
 
 

@@ -26,10 +26,10 @@ from skranke.queue.counter_forms import (
     NoteForm,
     TransferForm,
 )
+from skranke.queue.hub import PUBLIC_KINDS
 from skranke.queue.models import (
     AT_COUNTER,
     CounterSession,
-    EventKind,
     Outcome,
     ReferredTo,
     Ticket,
@@ -257,7 +257,7 @@ def _page_context(request: HttpRequest, session: CounterSession, **extra: Any) -
     context = _working_context(request, session, **extra)
     context.update(
         events_url=reverse("api:location_events", kwargs={"slug": session.counter.location.slug}),
-        event_kinds=" ".join(EventKind.values),
+        event_kinds=" ".join(PUBLIC_KINDS),
         login_url=reverse(settings.LOGIN_URL),
     )
     return context

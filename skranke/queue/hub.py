@@ -6,6 +6,23 @@ database, not through Django's pool) that LISTENs on the channel `record_event` 
 SQLite, where a single process writes, it polls the event table a few times a second. Either way
 it fans each event out to bounded asyncio queues, one per connected client, in id order.
 
+Each event is read once with the username of the staff member who caused it, and offered in three
+forms, each encoded once however many clients it goes to (skranke.queue.streams picks one):
+
+- `public_message`: what a waiting-room screen may show. A call (called, recalled, resumed) and a
+  change of a counter or queue (counter_opened/paused/resumed/closed, queue_closed) keep their
+  kind with `id, kind, at, number, queue, counter, counter_id`, plus the queues a counter opened
+  for and a queue's closing reason, which the display shows citizens anyway. Every other kind
+  (issued, serving, parked, transferred, no_show, reinstated, cancelled, finished) becomes
+  `changed` with only `id, at, queue`: a number's end, its outcome, cancel reason, transfer
+  source, ticket id or staff member would let a waiting room tie what happened to the number it
+  saw called. `queue` is where the waiting count changed (for a transfer the new queue: the old
+  one's count is unchanged, as the number was at a counter); clients that need more re-read the
+  centre's status.
+- `ticket_message`: the whole event without the staff member, for the stream of the citizen whose
+  ticket it is (their own visit's outcome is theirs to see).
+- `staff_message`: the whole event plus `staff` (username, or null), for signed-in staff.
+
 The PostgreSQL hub and its ordering of events are in hub_postgres.py.
 """
 
@@ -32,7 +49,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import DatabaseError, connections
 from django.db.models import QuerySet
 
-from skranke.queue.models import TicketEvent
+from skranke.queue.models import EventKind, TicketEvent
 
 logger = logging.getLogger(__name__)
 
@@ -47,8 +64,27 @@ ROW_FIELDS = (
     "counter_id",
     "counter__number",
     "data",
+    "staff__username",
 )
 EventRow = tuple[Any, ...]
+
+# Kinds a waiting room sees as they are; every other kind reaches it as CHANGED.
+PUBLIC_CALLS = frozenset({EventKind.CALLED, EventKind.RECALLED, EventKind.RESUMED})
+PUBLIC_FLOOR_CHANGES = frozenset(
+    {
+        EventKind.COUNTER_OPENED,
+        EventKind.COUNTER_PAUSED,
+        EventKind.COUNTER_RESUMED,
+        EventKind.COUNTER_CLOSED,
+        EventKind.QUEUE_CLOSED,
+    }
+)
+CHANGED = "changed"
+# The kinds the public stream sends (pages listen for these).
+PUBLIC_KINDS = (*sorted(PUBLIC_CALLS | PUBLIC_FLOOR_CHANGES), CHANGED)
+# What the transition added that a waiting room may see: the queues a counter opened for, and
+# the reason a queue closed (the display shows it to citizens).
+_PUBLIC_EXTRAS = ("queues", "reason")
 
 # Rows read per query; a longer backlog (after a reconnect) is read in several rounds.
 BATCH = 500
@@ -78,7 +114,8 @@ def encode_message(
 
 @dataclass(frozen=True)
 class HubEvent:
-    """One floor event as streams send it; `payload` is its JSON, `message` its SSE bytes."""
+    """One floor event as streams send it: `payload` is its whole JSON without the staff member,
+    `staff` their username; the `*_message` properties are its SSE bytes for each audience."""
 
     id: int
     location_id: int
@@ -87,11 +124,23 @@ class HubEvent:
     counter_id: int | None
     kind: str
     payload: dict[str, Any]
+    staff: str | None = None
 
     @classmethod
     def from_row(cls, row: EventRow) -> HubEvent:
         """Return the event of a row read with ROW_FIELDS (from the ORM or from psycopg)."""
-        event_id, location_id, kind, at, ticket_id, queue_id, counter_id, counter_number, data = row
+        (
+            event_id,
+            location_id,
+            kind,
+            at,
+            ticket_id,
+            queue_id,
+            counter_id,
+            counter_number,
+            data,
+            staff,
+        ) = row
         if isinstance(data, str):
             data = json.loads(data)
         data = data or {}
@@ -106,16 +155,44 @@ class HubEvent:
             "counter": counter_number,
             "counter_id": counter_id,
         }
-        # What the transition added (recalls, outcome, reason, from_queue, queues); staff are
-        # never named on a public stream, and record_event keeps them out of `data` anyway.
+        # What the transition added (recalls, outcome, reason, from_queue, queues); the staff
+        # member is the `staff` column, named only on the staff stream.
         for key, value in data.items():
-            payload.setdefault(key, value)
-        return cls(event_id, location_id, ticket_id, queue_id, counter_id, kind, payload)
+            if key != "staff":
+                payload.setdefault(key, value)
+        return cls(event_id, location_id, ticket_id, queue_id, counter_id, kind, payload, staff)
+
+    def public_payload(self) -> dict[str, Any]:
+        """Return what a waiting-room screen may see of the event (see the module docstring)."""
+        payload = self.payload
+        if self.kind not in PUBLIC_CALLS and self.kind not in PUBLIC_FLOOR_CHANGES:
+            return {"id": self.id, "kind": CHANGED, "at": payload["at"], "queue": self.queue_id}
+        public = {
+            key: payload[key]
+            for key in ("id", "kind", "at", "number", "queue", "counter", "counter_id")
+        }
+        if self.kind in PUBLIC_FLOOR_CHANGES:
+            public["number"] = None  # Not a ticket's event; never anything but null.
+            public.update((key, payload[key]) for key in _PUBLIC_EXTRAS if key in payload)
+        return public
 
     @functools.cached_property
-    def message(self) -> bytes:
-        """The SSE message, encoded once however many clients it goes to."""
+    def public_message(self) -> bytes:
+        """The SSE message for public streams (displays, kiosks, counters), encoded once."""
+        public = self.public_payload()
+        return encode_message(data=public, event=public["kind"], event_id=self.id)
+
+    @functools.cached_property
+    def ticket_message(self) -> bytes:
+        """The SSE message for the stream of the citizen whose ticket it is, encoded once."""
         return encode_message(data=self.payload, event=self.kind, event_id=self.id)
+
+    @functools.cached_property
+    def staff_message(self) -> bytes:
+        """The SSE message for the staff stream (with the staff member), encoded once."""
+        return encode_message(
+            data={**self.payload, "staff": self.staff}, event=self.kind, event_id=self.id
+        )
 
 
 def event_rows(events: QuerySet[TicketEvent], limit: int) -> list[EventRow]:

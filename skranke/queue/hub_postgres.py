@@ -23,6 +23,7 @@ from typing import Any
 
 import psycopg
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from psycopg import sql
 
 from skranke.organisation.models import Counter
@@ -218,16 +219,28 @@ def listen_connection_params() -> dict[str, Any]:
 
 
 def _rows_query() -> sql.Composed:
+    """Return the hub's read of event rows, with the columns of hub.ROW_FIELDS in that order."""
     events = TicketEvent._meta
     counters = Counter._meta
+    users = get_user_model()._meta
     event_columns = {field.name: field.column for field in events.concrete_fields}
 
     def column(name: str) -> sql.Identifier:
         return sql.Identifier("e", event_columns[name])
 
+    def other_column(meta: Any, name: str) -> sql.Identifier:
+        return sql.Identifier(
+            next(field.column for field in meta.concrete_fields if field.name == name)
+        )
+
+    def primary_key(meta: Any) -> sql.Identifier:
+        return sql.Identifier(meta.pk.column if meta.pk else "id")
+
     return sql.SQL(
-        "SELECT {id}, {location}, {kind}, {at}, {ticket}, {queue}, {counter}, c.{number}, {data} "
+        "SELECT {id}, {location}, {kind}, {at}, {ticket}, {queue}, {counter}, c.{number}, {data}, "
+        "u.{username} "
         "FROM {events} e LEFT JOIN {counters} c ON c.{counter_pk} = {counter} "
+        "LEFT JOIN {users} u ON u.{user_pk} = {staff} "
         "WHERE {id} > %s OR {id} = ANY(%s) ORDER BY {id} LIMIT %s"
     ).format(
         id=column("id"),
@@ -237,13 +250,15 @@ def _rows_query() -> sql.Composed:
         ticket=column("ticket"),
         queue=column("queue"),
         counter=column("counter"),
-        number=sql.Identifier(
-            next(field.column for field in counters.concrete_fields if field.name == "number")
-        ),
+        number=other_column(counters, "number"),
         data=column("data"),
+        staff=column("staff"),
+        username=other_column(users, "username"),
         events=sql.Identifier(events.db_table),
         counters=sql.Identifier(counters.db_table),
-        counter_pk=sql.Identifier(counters.pk.column if counters.pk else "id"),
+        counter_pk=primary_key(counters),
+        users=sql.Identifier(users.db_table),
+        user_pk=primary_key(users),
     )
 
 

@@ -1,4 +1,9 @@
-"""The live state of a centre: queues, counters and recent calls, as displays and phones see it."""
+"""The live state of a centre: queues, counters and recent calls, as displays and phones see it.
+
+It is public (GET .../status, the snapshot of the public live stream), so it holds only what a
+waiting-room screen shows: queues with waiting counts and waits, counters with the number each
+has called, and today's recent calls; never who serves, outcomes, or earlier days.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +14,7 @@ from django.db.models import Count, Min
 from django.utils import timezone
 
 from skranke.catalogue.models import Queue
-from skranke.lib.localtime import local_date
+from skranke.lib.localtime import local_date, start_of_local_day
 from skranke.organisation.hours import centre_today
 from skranke.organisation.models import Location
 from skranke.queue import livecache
@@ -157,7 +162,7 @@ def _location_status(
         next_opening=today.next_opening,
         queues=queues,
         counters=_counters(location),
-        recent_calls=_recent_calls(location),
+        recent_calls=_recent_calls(location, at),
         last_event_id=last_event_id,
     )
 
@@ -191,7 +196,8 @@ def _counters(location: Location) -> list[CounterState]:
     return states
 
 
-def _recent_calls(location: Location) -> list[CallState]:
+def _recent_calls(location: Location, at: dt.datetime) -> list[CallState]:
+    """Return the latest calls of the local day of ``at``, newest first."""
     events = (
         TicketEvent.objects.filter(
             location=location,
@@ -201,6 +207,10 @@ def _recent_calls(location: Location) -> list[CallState]:
         .select_related("counter")
         .order_by("-id")[:RECENT_CALLS]
     )
+    # Earlier days' calls are history, not for this morning's display. They are dropped here
+    # rather than in the query: before the first call of the day the database would otherwise
+    # walk back through the centre's whole history looking for one.
+    day_start = start_of_local_day(local_date(at))
     return [
         CallState(
             number=event.data.get("number", ""),
@@ -209,4 +219,5 @@ def _recent_calls(location: Location) -> list[CallState]:
             recall=event.kind == EventKind.RECALLED,
         )
         for event in events
+        if event.at >= day_start
     ]

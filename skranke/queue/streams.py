@@ -1,28 +1,40 @@
-"""Live streams (server-sent events) for displays, kiosks, counters and citizens' phones.
+"""Live streams (server-sent events) for displays, kiosks, counters, citizens' phones and staff.
 
-`GET /api/v1/locations/{slug}/events` carries every event at a centre; `GET
-/api/v1/tickets/{token}/events` carries one citizen's ticket. Both are wired into the API in
-skranke.queue.api and read their events from this process's hub (skranke.queue.hub).
+Three streams, each reading its events from this process's hub (skranke.queue.hub) and wired
+into the API in skranke.queue.api:
+
+- `GET /api/v1/locations/{slug}/events`, public: what a waiting-room screen shows. Calls and
+  counter and queue changes as they are, every other event as a bare `changed` (which queue's
+  waiting count moved, no number): `HubEvent.public_message` has the exact rules.
+- `GET /api/v1/tickets/{token}/events`, for the citizen holding the token: their own ticket's
+  events, whole but without staff (`HubEvent.ticket_message`), and after anything that may move
+  it in line (a call, a cancel, a counter opening …) a `ticket` message with its state, only when
+  that state changed; it never carries other citizens' events.
+- `GET /api/v1/locations/{slug}/staff-events` (staff_location_stream), for staff who may watch the
+  live floor (Capability.VIEW_LIVE_FLOOR at that centre): every event whole, plus `staff`, the
+  username of whoever caused it (`HubEvent.staff_message`). Access is checked when the stream
+  opens, and the stream ends after STAFF_STREAM_SECONDS, so that the reconnect (which browsers
+  make by themselves, resuming exactly) checks it again: a staff member signed out or moved to
+  another centre stops receiving within minutes, not when they close the page.
 
 What a client receives, in this order:
 
 1. `retry: 2000` (reconnect after 2 s when the connection drops).
 2. A `snapshot` whose `id:` is the hub's position N: every event up to N is reflected in it, and
    every event after N follows (the snapshot, read a moment later, may already show the first
-   of them; clients apply events idempotently). Location: the centre's state as GET
-   .../status has it, with `last_event_id` = N. Ticket: as GET /api/v1/tickets/{token} has it.
-3. The events after N, in id order, each as `id: <event id>`, `event: <kind>` and JSON `data:`
-   (id, kind, at, ticket, number, queue, counter number, counter_id and what the transition
-   adds). The ticket stream sends the ticket's own events, and after anything that may move
-   it in line (a call, a cancel, a counter opening …) a `ticket` message with its state, only
-   when that state changed; it never carries other citizens' events.
+   of them; clients apply events idempotently). Location (public and staff alike): the centre's
+   state as GET .../status has it (skranke.queue.status, waiting-room data only), with
+   `last_event_id` = N. Ticket: as GET /api/v1/tickets/{token} has it.
+3. The events after N, in id order, each as `id: <event id>`, `event: <kind>` and JSON `data:`.
 4. A `: keepalive` comment every SKRANKE_STREAM_HEARTBEAT_SECONDS when nothing else is sent.
 
 Resuming: a reconnect with `Last-Event-ID: M` (browsers send it themselves; a page that makes a
 new EventSource passes `?last_event_id=M`) gets no snapshot but exactly the events after M, read
 once from the table and then live, so nothing is missed or sent twice. The ticket stream adds a
-`ticket` message when something in that time may have moved it. An id from the future (a
-database restored since) or more than REPLAY_LIMIT events back gets a fresh snapshot instead.
+`ticket` message when something in that time may have moved it. Only the current local day is
+replayed (Europe/Copenhagen, skranke.lib.localtime): when M is from an earlier day, the stream
+sends a fresh snapshot instead, so an old id cannot page back through past days' events. So does
+an id from the future (a database restored since) and one more than REPLAY_LIMIT events back.
 
 A stream holds no database connection while it waits: its reads run in the request's thread,
 which closes the connection (returning it to the pool) as soon as each read is done.
@@ -41,12 +53,16 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import DatabaseError, connections
 from django.http import Http404, HttpRequest, StreamingHttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from pydantic import BaseModel, TypeAdapter
 
+from skranke.access.permissions import Capability, check_capability
 from skranke.lib.ids import parse_id
+from skranke.lib.localtime import local_date, start_of_local_day
 from skranke.organisation.models import Location
 from skranke.queue.hub import (
+    ROW_FIELDS,
     EventHub,
     EventRow,
     HubEvent,
@@ -65,6 +81,10 @@ RETRY_MILLISECONDS = 2000
 # A client further behind than this gets a new snapshot instead of a replay.
 REPLAY_LIMIT = 1000
 HEARTBEAT = b": keepalive\n\n"
+# A staff stream ends after this long; the browser reconnects, resumes, and is checked again.
+STAFF_STREAM_SECONDS = 300.0
+# Where an event row (hub.ROW_FIELDS) holds the event's time.
+_AT = ROW_FIELDS.index("at")
 
 # Events that change whether a counter is free or open, which moves the expected wait of every
 # queue the counter serves (estimates.py), beside those in the ticket's own queue.
@@ -148,13 +168,46 @@ def _location_snapshot(location_id: int, since: int) -> dict[str, Any] | None:
 
 @database_read
 def _replay_rows(location_id: int, after: int, upto: int) -> list[EventRow] | None:
-    """Return the location's events in (after, upto], or None when a snapshot must do."""
+    """Return the location's events in (after, upto], or None when a snapshot must do.
+
+    None when ``after`` is from an earlier local day than today (or precedes every stored
+    event), is an id this database never gave out, or lies more than REPLAY_LIMIT events back.
+    """
     newest = TicketEvent.objects.order_by("-id").values_list("id", flat=True).first() or 0
     if after > newest:
         return None  # An id this database never gave out: it was restored or reset since.
+    day_start = start_of_local_day(local_date(timezone.now()))
+    # When the client's last event happened, by the newest event at or before it (at any
+    # centre, as ids are shared; the id itself may have been a rolled-back gap). One read down
+    # the primary key, and before today it means a snapshot, however few events came since.
+    resumed_at = (
+        TicketEvent.objects.filter(id__lte=after)
+        .order_by("-id")
+        .values_list("at", flat=True)
+        .first()
+    )
+    if resumed_at is None or resumed_at < day_start:
+        return None
     missed = TicketEvent.objects.filter(location_id=location_id, id__gt=after, id__lte=upto)
     rows = event_rows(missed, REPLAY_LIMIT + 1)
-    return None if len(rows) > REPLAY_LIMIT else rows
+    if len(rows) > REPLAY_LIMIT or any(row[_AT] < day_start for row in rows):
+        return None
+    return rows
+
+
+@database_read
+def _live_floor_location_id(request: HttpRequest, slug: str) -> int:
+    """Return the id of the active centre ``slug`` if the request may watch its live floor.
+
+    Raises NotSignedIn, PermissionDenied (see check_capability) and Http404, in that order, so
+    that nobody learns which centres exist without the capability.
+    """
+    location = Location.objects.filter(slug=slug, active=True).first()
+    # Without a centre this checks the role alone.
+    check_capability(request, Capability.VIEW_LIVE_FLOOR, location)
+    if location is None:
+        raise Http404(_("No such centre."))
+    return location.pk
 
 
 @dataclass(frozen=True)
@@ -220,11 +273,19 @@ def _heartbeat_seconds() -> float:
     return float(settings.SKRANKE_STREAM_HEARTBEAT_SECONDS)
 
 
-# The centre's stream ----------------------------------------------------------------------------
+# The centre's streams ---------------------------------------------------------------------------
+
+
+def _public_message(event: HubEvent) -> bytes:
+    return event.public_message
+
+
+def _staff_message(event: HubEvent) -> bytes:
+    return event.staff_message
 
 
 async def location_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse:
-    """Return the live stream of the active centre ``slug``.
+    """Return the public live stream of the active centre ``slug``.
 
     Raises Http404 for an unknown or inactive centre and LiveUpdatesUnavailable while the
     hub cannot serve.
@@ -233,16 +294,44 @@ async def location_stream(request: HttpRequest, slug: str) -> StreamingHttpRespo
     if location_id is None:
         raise Http404(_("No such centre."))
     hub = await _started_hub()
-    return event_stream_response(_location_messages(hub, location_id, last_event_id(request)))
+    return event_stream_response(
+        _location_messages(hub, location_id, last_event_id(request), _public_message)
+    )
+
+
+async def staff_location_stream(request: HttpRequest, slug: str) -> StreamingHttpResponse:
+    """Return the staff live stream of the active centre ``slug``: every event whole, with the
+    username of the staff member who caused it.
+
+    Raises NotSignedIn when nobody is signed in, PermissionDenied without
+    Capability.VIEW_LIVE_FLOOR at that centre, Http404 for an unknown or inactive centre, and
+    LiveUpdatesUnavailable while the hub cannot serve.
+    """
+    location_id = await _live_floor_location_id(request, slug)
+    hub = await _started_hub()
+    return event_stream_response(
+        _location_messages(
+            hub,
+            location_id,
+            last_event_id(request),
+            _staff_message,
+            lasts_seconds=STAFF_STREAM_SECONDS,
+        )
+    )
 
 
 async def _location_messages(
-    hub: EventHub, location_id: int, resume_after: int | None
+    hub: EventHub,
+    location_id: int,
+    resume_after: int | None,
+    encoded: Callable[[HubEvent], bytes],
+    lasts_seconds: float | None = None,
 ) -> AsyncIterator[bytes]:
     try:
         subscription = await hub.subscribe(location_id)
     except HubUnavailable:
         return
+    ends_at = None if lasts_seconds is None else hub.loop.time() + lasts_seconds
     try:
         yield _retry()
         since = subscription.since
@@ -257,14 +346,19 @@ async def _location_messages(
             after = since
         else:
             if replay:
-                yield b"".join(HubEvent.from_row(row).message for row in replay)
+                yield b"".join(encoded(HubEvent.from_row(row)) for row in replay)
             after = max(since, resume_after or 0)
         while True:
-            events, ended = await subscription.next_batch(_heartbeat_seconds())
+            wait = _heartbeat_seconds()
+            if ends_at is not None:
+                wait = min(wait, ends_at - hub.loop.time())
+                if wait <= 0:
+                    return
+            events, ended = await subscription.next_batch(wait)
             if not events and not ended:
                 yield HEARTBEAT
                 continue
-            chunk = b"".join(event.message for event in events if event.id > after)
+            chunk = b"".join(encoded(event) for event in events if event.id > after)
             if chunk:
                 yield chunk
             if ended:
@@ -348,7 +442,7 @@ async def _ticket_messages(
             events = [HubEvent.from_row(row) for row in replay]
             own = [event for event in events if event.ticket_id == ticket_id]
             if own:
-                yield b"".join(event.message for event in own)
+                yield b"".join(event.ticket_message for event in own)
             if any(watch.concerns(event) for event in events):
                 yield encode_message(data=state.data, event="ticket", event_id=since)
             after = max(since, resume_after or 0)
@@ -359,7 +453,7 @@ async def _ticket_messages(
                 yield HEARTBEAT
                 continue
             news = [event for event in events if event.id > after]
-            chunk = b"".join(event.message for event in news if event.ticket_id == ticket_id)
+            chunk = b"".join(event.ticket_message for event in news if event.ticket_id == ticket_id)
             if news:
                 # One read however many events came together, and a message only if the
                 # citizen would see a difference.

@@ -100,4 +100,4 @@ def test_open_streams_keep_no_thread_each(
     ticket = services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK)
     for stream in streams:
         message = stream.next()
-        assert (message.event, message.data["ticket"]) == ("issued", ticket.pk)
+        assert (message.event, message.data["queue"]) == ("changed", ticket.queue_id)

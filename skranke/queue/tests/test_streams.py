@@ -261,22 +261,31 @@ def test_snapshot_first_then_every_change_in_order(
         EventKind.FINISHED,
     ]
     received = stream.take(len(expected))
-    # Exactly the database's events of this centre: the other centre's number, issued between
+    # Exactly the database's events of this centre, as a waiting room may see them (calls and
+    # counters as they are, the rest as "changed"): the other centre's number, issued between
     # the first two, is not among them.
-    assert [(message.id, message.event) for message in received] == expected
+    assert [(message.id, message.event) for message in received] == [
+        (event_id, kind if kind in hub_module.PUBLIC_KINDS else "changed")
+        for event_id, kind in expected
+    ]
     issued, call, recall = received[1], received[2], received[3]
-    assert issued.data["number"] == second.display_number == "B001"
+    assert second.display_number == "B001"
+    assert issued.data == {
+        "id": issued.id,
+        "kind": "changed",
+        "at": issued.data["at"],
+        "queue": centre.general.pk,
+    }
     assert call.data == {
         "id": call.id,
         "kind": "called",
         "at": call.data["at"],
-        "ticket": first.pk,
         "number": "P001",
         "queue": centre.passports.pk,
         "counter": centre.counters[0].number,
         "counter_id": centre.counters[0].pk,
     }
-    assert recall.data["recalls"] == 1
+    assert (recall.event, recall.data["number"]) == ("recalled", first.display_number)
 
 
 def test_resuming_with_last_event_id_sends_exactly_the_missed_events(
@@ -291,7 +300,7 @@ def test_resuming_with_last_event_id_sends_exactly_the_missed_events(
     called = services.call_next(session, staff)
     assert called is not None
     seen = first.take(2)
-    assert [message.event for message in seen] == ["issued", "called"]
+    assert [message.event for message in seen] == ["changed", "called"]
     first.close()
 
     # While the display is away: a recall, the citizen comes, the visit ends, a new number.
@@ -302,12 +311,13 @@ def test_resuming_with_last_event_id_sends_exactly_the_missed_events(
 
     second = stream_of(url, {"Last-Event-ID": str(seen[-1].id)})
     missed = second.take(4)
-    assert [message.event for message in missed] == ["recalled", "serving", "finished", "issued"]
-    assert missed[0].data["ticket"] == ticket.pk
+    # Recalled, then serving, finished and issued as a waiting room sees them.
+    assert [message.event for message in missed] == ["recalled", "changed", "changed", "changed"]
+    assert missed[0].data["number"] == ticket.display_number
     # Then live, each event once.
-    later = services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK)
+    services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK)
     live = second.next()
-    assert (live.event, live.data["number"]) == ("issued", later.display_number)
+    assert (live.event, live.id) == ("changed", newest_event_id())
 
     received = [message.id for message in [*seen, *missed, live]]
     assert received == [event_id for event_id, _kind in events_at(centre, snapshot.id)]
@@ -324,8 +334,8 @@ def test_a_new_eventsource_resumes_with_the_last_event_id_parameter(
     stream = stream_of(f"{location_events_url(server, centre)}?last_event_id={last_seen}")
 
     message = stream.next()
-    assert (message.event, message.data["number"]) == ("issued", second.display_number)
-    assert first.display_number == "P001"
+    assert (message.event, message.id) == ("changed", newest_event_id())
+    assert (first.display_number, second.display_number) == ("P001", "P002")
 
 
 @pytest.mark.parametrize("last_event_id", ["999999999", "abc", "-3"])

@@ -21,7 +21,14 @@ from skranke.queue.streams import last_event_id
 def event(event_id: int, location_id: int = 1, ticket_id: int | None = None) -> HubEvent:
     at = dt.datetime(2026, 3, 2, 9, 30, tzinfo=dt.UTC)
     data = {"number": "P001", "recalls": 2}
-    return HubEvent.from_row((event_id, location_id, "recalled", at, ticket_id, 7, 3, 2, data))
+    return HubEvent.from_row(
+        (event_id, location_id, "recalled", at, ticket_id, 7, 3, 2, data, "anna")
+    )
+
+
+def message_data(message: bytes) -> Any:
+    lines = message.decode().split("\n")
+    return json.loads(lines[2].removeprefix("data: "))
 
 
 class QuietHub(EventHub):
@@ -39,7 +46,7 @@ def ids(events: list[HubEvent]) -> list[int]:
 
 
 def test_an_event_becomes_one_sse_message_with_its_id_kind_and_json() -> None:
-    message = event(41, ticket_id=9).message.decode()
+    message = event(41, ticket_id=9).ticket_message.decode()
 
     lines = message.split("\n")
     assert lines[:2] == ["id: 41", "event: recalled"]
@@ -54,6 +61,25 @@ def test_an_event_becomes_one_sse_message_with_its_id_kind_and_json() -> None:
         "counter": 2,
         "counter_id": 3,
         "recalls": 2,
+    }
+
+
+def test_the_staff_message_adds_the_staff_member_and_the_public_one_keeps_only_the_call() -> None:
+    recalled = event(41, ticket_id=9)
+
+    assert message_data(recalled.staff_message) == {
+        **message_data(recalled.ticket_message),
+        "staff": "anna",
+    }
+    assert recalled.public_message.decode().split("\n")[:2] == ["id: 41", "event: recalled"]
+    assert message_data(recalled.public_message) == {
+        "id": 41,
+        "kind": "recalled",
+        "at": "2026-03-02T09:30:00Z",
+        "number": "P001",
+        "queue": 7,
+        "counter": 2,
+        "counter_id": 3,
     }
 
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from skranke.access.services import create_api_token
 from skranke.queue import services
 from skranke.queue.events import record_event
-from skranke.queue.models import EventKind, Outcome, Source
+from skranke.queue.models import EventKind, Outcome, Source, Ticket, TicketEvent
 from skranke.queue.tests.factories import Centre, make_centre, make_staff
 from skranke.queue.tests.test_streams import (
     STREAM_ENV,
@@ -57,6 +57,11 @@ def database_connections() -> int:
         return int(cursor.fetchone()[0])
 
 
+def event_id(ticket: Ticket, kind: EventKind) -> int:
+    """Return the id of ``ticket``'s event of ``kind`` (public streams do not name tickets)."""
+    return TicketEvent.objects.get(ticket=ticket, kind=kind).pk
+
+
 def hub_backends() -> list[int]:
     """Return the process ids of the event hubs' LISTEN connections to the test database."""
     with connection.cursor() as cursor:
@@ -89,20 +94,20 @@ def test_a_call_on_one_server_process_reaches_a_client_of_another_within_a_secon
     delays, after_answer = [], []
     for _visit in range(5):
         ticket = services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK)
-        assert display.next().event == "issued"
+        assert display.next().event == "changed"
         asked = time.monotonic()
         response = api.post(f"/counters/{centre.counters[0].pk}/call-next")
         answered = time.monotonic()
         assert response.status_code == 200, response.text
         called = display.next()
-        assert (called.event, called.data["ticket"]) == ("called", ticket.pk)
+        assert (called.event, called.data["number"]) == ("called", ticket.display_number)
         delays.append(called.received_at - asked)
         after_answer.append(called.received_at - answered)
         response = api.post(
             f"/tickets/{ticket.pk}/finish", json={"outcome": Outcome.RESOLVED_FIRST_CONTACT}
         )
         assert response.status_code == 200, response.text
-        assert display.next().event == "finished"
+        assert display.next().event == "changed"
     api.close()
 
     print(
@@ -145,14 +150,14 @@ def test_with_several_workers_a_call_through_one_reaches_the_streams_of_the_othe
             assert response.json()["ticket"]["id"] == ticket.pk
             for stream in streams:
                 issued, called = stream.take(2)
-                assert (issued.event, issued.data["ticket"]) == ("issued", ticket.pk)
-                assert (called.event, called.data["ticket"]) == ("called", ticket.pk)
+                assert (issued.event, issued.id) == ("changed", event_id(ticket, EventKind.ISSUED))
+                assert (called.event, called.data["number"]) == ("called", ticket.display_number)
             response = api.post(
                 f"/tickets/{ticket.pk}/finish", json={"outcome": Outcome.RESOLVED_FIRST_CONTACT}
             )
             assert response.status_code == 200, response.text
             for stream in streams:
-                assert stream.next().event == "finished"
+                assert stream.next().id == event_id(ticket, EventKind.FINISHED)
 
 
 def test_open_streams_hold_no_database_connections(
@@ -185,7 +190,7 @@ def test_open_streams_hold_no_database_connections(
     ticket = services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK)
     for stream in streams:
         message = stream.next()
-        assert (message.event, message.data["ticket"]) == ("issued", ticket.pk)
+        assert (message.event, message.id) == ("changed", event_id(ticket, EventKind.ISSUED))
 
 
 def _write_event_in_open_transaction(
@@ -247,7 +252,7 @@ def test_events_committed_out_of_order_are_sent_in_id_order(
         assert paused.id is not None and issued.id is not None and paused.id < issued.id
     else:
         issued = display.next()
-    assert (issued.event, issued.data["ticket"]) == ("issued", ticket.pk)
+    assert (issued.event, issued.id) == ("changed", event_id(ticket, EventKind.ISSUED))
     assert issued.id == newest_event_id()
 
 
@@ -271,9 +276,11 @@ def test_a_lost_listen_connection_is_replaced_and_nothing_is_missed(
     ]
 
     caught_up = display.take(3)
-    assert [message.data["ticket"] for message in caught_up] == [ticket.pk for ticket in written]
+    assert [message.id for message in caught_up] == [
+        event_id(ticket, EventKind.ISSUED) for ticket in written
+    ]
     [replacement] = hub_backends()
     assert replacement != lost
     live = services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK)
-    assert display.next().data["ticket"] == live.pk
+    assert display.next().id == event_id(live, EventKind.ISSUED)
     assert "the event hub lost its database connection" in server.output

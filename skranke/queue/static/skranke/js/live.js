@@ -3,9 +3,11 @@
 // during a restart) a new EventSource resumes from the last event seen.
 (function () {
   "use strict";
+  // The centre's public stream sends calls, counter and queue changes, and "changed" for the
+  // rest (skranke.queue.hub.PUBLIC_KINDS); a citizen's stream sends its own ticket's events.
   var KINDS = [
-    "snapshot", "ticket", "issued", "called", "recalled", "serving", "parked", "resumed",
-    "transferred", "no_show", "reinstated", "cancelled", "finished", "counter_opened",
+    "snapshot", "ticket", "changed", "issued", "called", "recalled", "serving", "parked",
+    "resumed", "transferred", "no_show", "reinstated", "cancelled", "finished", "counter_opened",
     "counter_paused", "counter_resumed", "counter_closed", "queue_closed"
   ];
 
