@@ -12,7 +12,9 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.contrib.auth.admin import UserAdmin
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.http import HttpRequest
@@ -25,6 +27,7 @@ from skranke.access.admin_scope import (
     rows_at_centres,
 )
 from skranke.lib.intervals import Interval, first_overlap
+from skranke.lib.validators import validate_no_cpr
 from skranke.organisation.models import (
     MIDNIGHT,
     Counter,
@@ -260,6 +263,44 @@ class StaffProfileInline(CentreScopedInline, admin.StackedInline):
 
 User = get_user_model()
 admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+class CprGuardedForm(forms.ModelForm):
+    """Refuses CPR numbers in the free text of Django's own models (users, groups), whose
+    fields carry no validator of ours; the message stands beside the field, as for our models."""
+
+    cpr_guarded = ("username", "first_name", "last_name", "email", "name")
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        for name in self.cpr_guarded:
+            value = cleaned.get(name)
+            if isinstance(value, str):
+                try:
+                    validate_no_cpr(value)
+                except ValidationError as error:
+                    self.add_error(name, error)
+        return cleaned
+
+
+class StaffUserChangeForm(CprGuardedForm, UserChangeForm):
+    pass
+
+
+class StaffUserCreationForm(CprGuardedForm, AdminUserCreationForm):
+    pass
+
+
+class GroupForm(CprGuardedForm):
+    class Meta:
+        model = Group
+        fields = ["name", "permissions"]
+
+
+@admin.register(Group)
+class CprGuardedGroupAdmin(GroupAdmin):
+    form = GroupForm
 
 
 @admin.register(User)
@@ -268,6 +309,8 @@ class StaffUserAdmin(CentreScopedAdmin, UserAdmin):
     delete) only those who work at none but theirs, since changing an account is acting as it."""
 
     inlines = [StaffProfileInline]
+    form = StaffUserChangeForm
+    add_form = StaffUserCreationForm
     list_display = ["username", "first_name", "last_name", "role", "is_active", "is_staff"]
     list_filter = ["staff_profile__role", "staff_profile__teams", "is_active", "is_staff"]
 

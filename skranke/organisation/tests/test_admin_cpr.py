@@ -165,3 +165,63 @@ def test_a_save_past_validation_is_refused_by_the_audit_log_and_rolled_back() ->
     assert refused.value.code == "cpr"
     assert not OpeningException.objects.exists()
     assert "\u0661\u0662\u0663\u0664" not in log_text()
+
+
+# Django's own models: staff accounts and groups -----------------------------------------------
+
+
+def test_a_staff_account_named_with_a_cpr_number_is_refused(admin_client: Client) -> None:
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user("medarbejder", password="a-long-test-password-1")
+
+    response = admin_client.post(
+        f"/admin/auth/user/{user.pk}/change/",
+        {
+            "username": "medarbejder",
+            "first_name": f"Anna {ARABIC_INDIC_CPR}",
+            "last_name": "",
+            "email": "",
+            "is_active": "on",
+            "date_joined_0": "2026-01-01",
+            "date_joined_1": "08:00:00",
+            "staff_profile-TOTAL_FORMS": "0",
+            "staff_profile-INITIAL_FORMS": "0",
+        },
+    )
+
+    assert response.status_code == 200
+    assert danish_message() in response.content.decode()
+    user.refresh_from_db()
+    assert user.first_name == ""
+    assert ARABIC_INDIC_CPR not in log_text()
+
+
+def test_a_user_name_holding_a_cpr_number_is_refused_on_the_add_page(
+    admin_client: Client,
+) -> None:
+    from django.contrib.auth.models import User
+
+    response = admin_client.post(
+        "/admin/auth/user/add/",
+        {
+            "username": "0101901234",
+            "password1": "a-long-test-password-1",
+            "password2": "a-long-test-password-1",
+            "usable_password": "true",
+        },
+    )
+
+    assert response.status_code == 200
+    assert danish_message() in response.content.decode()
+    assert not User.objects.filter(username="0101901234").exists()
+
+
+def test_a_group_named_with_a_cpr_number_is_refused(admin_client: Client) -> None:
+    from django.contrib.auth.models import Group
+
+    response = admin_client.post("/admin/auth/group/add/", {"name": REASONS["full-width"]})
+
+    assert response.status_code == 200
+    assert danish_message() in response.content.decode()
+    assert not Group.objects.exists()
