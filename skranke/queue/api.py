@@ -358,36 +358,18 @@ def _counter(request: HttpRequest, counter_id: int) -> Counter:
     return counter
 
 
-def _my_session(request: HttpRequest, counter: Counter) -> CounterSession:
-    session = (
-        CounterSession.objects.filter(counter=counter, closed_at__isnull=True)
-        .select_related("counter")
-        .first()
-    )
-    if session is None:
-        raise IllegalTransition("not_open", _("The counter is not open."))
-    if session.staff_id != request.user.pk:
-        raise HttpError(403, _("This counter is open for someone else."))
-    return session
-
-
 def _my_counter_session(request: HttpRequest, counter_id: int) -> CounterSession:
-    """Return the caller's open session at the counter, with the counter and its centre.
+    """Return the caller's open session at the counter (services.session_at).
 
-    As _my_session(request, _counter(request, counter_id)), with the same refusals in the same
-    order, in one read while the counter is open.
+    404 for an unknown counter and 403 for one at a centre the caller does not serve at, before
+    anything is said of its session.
     """
-    try:
-        # At most one open session per counter (a constraint), so get() needs no ORDER BY.
-        session = CounterSession.objects.select_related("counter__location").get(
-            counter_id=counter_id, closed_at__isnull=True
-        )
-    except CounterSession.DoesNotExist:
-        return _my_session(request, _counter(request, counter_id))
-    check_capability(request, Capability.SERVE_AT_COUNTER, session.counter.location)
-    if session.staff_id != request.user.pk:
-        raise HttpError(403, _("This counter is open for someone else."))
-    return session
+    session = services.open_session(counter_id)
+    if session is None:
+        _counter(request, counter_id)
+    else:
+        check_capability(request, Capability.SERVE_AT_COUNTER, session.counter.location)
+    return services.own_session(session, request.user)
 
 
 def _session_out(session: CounterSession) -> SessionOut:
@@ -463,6 +445,21 @@ def close_counter(request: HttpRequest, counter_id: int) -> SessionOut:
 
 
 @router.post(
+    "/counters/{counter_id}/close-abandoned",
+    auth=STAFF,
+    response={200: SessionOut, **STAFF_ERRORS},
+    summary="Team lead: close a colleague's abandoned counter session; a citizen at it is parked",
+)
+def close_abandoned_session(request: HttpRequest, counter_id: int) -> SessionOut:
+    counter = get_object_or_404(Counter.objects.select_related("location"), pk=counter_id)
+    check_capability(request, Capability.MANAGE_QUEUES, counter.location)
+    session = services.open_session(counter)
+    if session is None:
+        raise IllegalTransition("not_open", _("The counter is not open."))
+    return _session_out(services.close_abandoned_session(session, request.user))
+
+
+@router.post(
     "/counters/{counter_id}/call-next",
     auth=STAFF,
     response={200: CallOut, **STAFF_ERRORS},
@@ -481,10 +478,9 @@ def call_next(request: HttpRequest, counter_id: int) -> CallOut:
     summary="Call a specific number of today, e.g. P012 (also resumes a parked one)",
 )
 def call_number(request: HttpRequest, counter_id: int, payload: CallIn) -> StaffTicketOut:
-    counter = _counter(request, counter_id)
-    session = _my_session(request, counter)
+    session = _my_counter_session(request, counter_id)
     ticket = services.find_ticket(
-        counter.location, payload.number.strip(), local_date(timezone.now())
+        session.counter.location, payload.number.strip(), local_date(timezone.now())
     )
     if ticket is None:
         raise HttpError(404, _("No number %(number)s today.") % {"number": payload.number})
@@ -531,7 +527,7 @@ def park(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
 @_ticket_action("Call a parked citizen back to a counter", "resume")
 def resume(request: HttpRequest, ticket_id: int, payload: ResumeIn) -> StaffTicketOut:
     ticket = _staff_ticket(request, ticket_id)
-    session = _my_session(request, _counter(request, payload.counter))
+    session = _my_counter_session(request, payload.counter)
     return _staff_ticket_out(services.resume(ticket, session, request.user))
 
 

@@ -26,6 +26,7 @@ from skranke.queue.counter_forms import (
     NoteForm,
     TransferForm,
 )
+from skranke.queue.errors import IllegalTransition, NotYours
 from skranke.queue.hub import PUBLIC_KINDS
 from skranke.queue.models import (
     AT_COUNTER,
@@ -61,25 +62,17 @@ def _is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _open_session(counter: Counter) -> CounterSession | None:
-    return (
-        CounterSession.objects.filter(counter=counter, closed_at__isnull=True)
-        .select_related("counter", "staff")
-        .first()
-    )
-
-
 def _my_session(request: HttpRequest, counter: Counter) -> CounterSession:
-    """Return the signed-in staff member's open session at ``counter``.
+    """Return the signed-in staff member's open session at ``counter`` (services.session_at).
 
     Raises Refusal (409) when the counter is not open, (403) when it is open for someone else.
     """
-    session = _open_session(counter)
-    if session is None:
-        raise Refusal(_("The counter is not open."))
-    if session.staff_id != request.user.pk:
-        raise Refusal(_("This counter is open for someone else."), status=403)
-    return session
+    try:
+        return services.session_at(counter, request.user)
+    except NotYours as refusal:
+        raise Refusal(refusal.message, status=403) from None
+    except IllegalTransition as refusal:
+        raise Refusal(refusal.message) from None
 
 
 def _ticket_here(counter: Counter, ticket_id: int) -> Ticket:
