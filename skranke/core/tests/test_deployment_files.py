@@ -18,7 +18,11 @@ PROJECT = Path(__file__).resolve().parents[3]
 DEPLOY = PROJECT / "deploy"
 UNITS = sorted((DEPLOY / "systemd").glob("*.service"))
 NGINX = DEPLOY / "nginx" / "skranke.conf"
-STREAM_PATHS = ("/api/v1/locations/demo/events", "/api/v1/tickets/AbC-12_xyz/events")
+STREAM_PATHS = (
+    "/api/v1/locations/demo/events",
+    "/api/v1/tickets/AbC-12_xyz/events",
+    "/api/v1/locations/demo/staff-events",
+)
 
 
 # systemd ----------------------------------------------------------------------------------------
@@ -169,7 +173,11 @@ def test_the_stream_paths_are_the_applications_stream_routes() -> None:
             match = resolve(path)
         except Resolver404:
             pytest.fail(f"{path} is no route any more")
-        assert match.url_name in ("location_events", "ticket_events"), match.url_name
+        assert match.url_name in (
+            "location_events",
+            "ticket_events",
+            "location_staff_events",
+        ), match.url_name
 
 
 @pytest.mark.parametrize("path", STREAM_PATHS)
