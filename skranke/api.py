@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, Throttled
+from ninja.openapi.schema import OpenAPISchema
 
 from skranke.access.api import router as device_router
 from skranke.access.api import staff_router
@@ -16,7 +19,44 @@ from skranke.organisation.api import router as organisation_router
 from skranke.queue.api import router as queue_router
 from skranke.queue.errors import IssueRefused, NotYours, QueueError
 
-api = NinjaAPI(
+_WRITES = frozenset({"post", "put", "patch", "delete"})
+# Refusals answered before any endpoint runs, with the methods they can answer (None: every
+# one): skranke.core.hardening.RequestGuardMiddleware's, and ninja's 400 for a body it cannot
+# parse. The document declares them for every operation, as a client can meet them anywhere.
+REFUSED_BEFORE_ENDPOINTS: dict[int, tuple[str, frozenset[str] | None]] = {
+    400: ("Control characters in the path or a query parameter, or a body that is not JSON", None),
+    403: ("A write from another web site", _WRITES),
+    415: ("A body that is not application/json", _WRITES),
+}
+_ERROR_OUT = {
+    "properties": {"detail": {"title": "Detail", "type": "string"}},
+    "required": ["detail"],
+    "title": "ErrorOut",
+    "type": "object",
+}
+
+
+class SkrankeAPI(NinjaAPI):
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        """Return the OpenAPI document with REFUSED_BEFORE_ENDPOINTS on every operation."""
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        schema.setdefault("components", {}).setdefault("schemas", {}).setdefault(
+            "ErrorOut", _ERROR_OUT
+        )
+        content = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+        for operations in schema["paths"].values():
+            for method, operation in operations.items():
+                for status, (description, methods) in REFUSED_BEFORE_ENDPOINTS.items():
+                    if methods is None or method in methods:
+                        operation["responses"].setdefault(
+                            status, {"description": description, "content": content}
+                        )
+        return schema
+
+
+api = SkrankeAPI(
     title="Skranke API",
     version="1",
     description="Queues, appointments and contacts for a Danish citizen service centre.",

@@ -38,7 +38,8 @@ class ErrorOut(Schema):
     "/heartbeat",
     auth=device_auth,
     url_name="device-heartbeat",
-    response={200: DeviceOut, 401: ErrorOut},
+    # 403: the device cookie came without the page's CSRF token (cookie sign-in needs one).
+    response={200: DeviceOut, 401: ErrorOut, 403: ErrorOut},
     summary="A paired device reports that it is alive",
 )
 def heartbeat(request: HttpRequest) -> DeviceOut:
@@ -55,7 +56,8 @@ def heartbeat(request: HttpRequest) -> DeviceOut:
 @staff_router.get(
     "",
     auth=STAFF,
-    response={200: StaffOut, 401: ErrorOut},
+    # 403: a paired kiosk or screen is signed in, but not as staff (skranke.api).
+    response={200: StaffOut, 401: ErrorOut, 403: ErrorOut},
     summary="Who the session or token acts as, and what they may do",
 )
 def me(request: HttpRequest) -> StaffOut:

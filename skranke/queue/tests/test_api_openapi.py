@@ -41,6 +41,10 @@ ENDPOINTS: dict[tuple[str, str], set[str]] = {
     ("post", "/api/v1/staff/tickets"): {"201", *STAFF_ERRORS},
     ("post", "/api/v1/queues/{queue_id}/close"): {"200", *STAFF_ERRORS},
 }
+# Answered before any endpoint runs (skranke.api): control characters in the address or a body
+# ninja cannot parse (400) on every operation; a write from another site (403) or a body that
+# is not JSON (415) on every write.
+REFUSED_BEFORE_ENDPOINTS = {"get": {"400"}, "post": {"400", "403", "415"}}
 CITIZEN_PATHS = {
     "/api/v1/tickets",
     "/api/v1/tickets/{token}",
@@ -62,7 +66,8 @@ def test_every_number_system_endpoint_documents_its_answers(schema: dict[str, An
     for (method, path), expected in ENDPOINTS.items():
         operation = schema["paths"].get(path, {}).get(method)
         assert operation is not None, f"{method.upper()} {path} is not documented"
-        assert set(operation["responses"]) == expected, (method, path)
+        refused_before = REFUSED_BEFORE_ENDPOINTS[method]
+        assert set(operation["responses"]) == expected | refused_before, (method, path)
         assert operation["summary"], (method, path)
 
 
