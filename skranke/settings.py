@@ -103,6 +103,10 @@ MIDDLEWARE = [
     "skranke.core.middleware.StaticFilesMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "skranke.core.middleware.LanguageMiddleware",
+    # Before anything reads the path, the body or the database: control characters in the
+    # address, bodies to the API that are not JSON, and anonymous writes from other web sites
+    # are refused here (its refusal page is in the language just chosen).
+    "skranke.core.hardening.RequestGuardMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
