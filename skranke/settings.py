@@ -25,6 +25,7 @@ from skranke.lib.env import (
     env_str,
     env_time_zone,
 )
+from skranke.lib.logmask import with_masked_handlers
 
 PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -284,13 +285,25 @@ LOG_LEVEL = env_str("SKRANKE_LOG_LEVEL", "INFO")
 if LOG_LEVEL.upper() not in LOG_LEVELS:
     # logging.config would otherwise fail later with a traceback that names no variable.
     raise BadSetting(f"SKRANKE_LOG_LEVEL={LOG_LEVEL!r} is not one of: {', '.join(LOG_LEVELS)}")
-LOGGING: dict[str, Any] = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["stderr"], "level": LOG_LEVEL.upper()},
-}
+# Every handler masks the secrets in links (pairing and ticket tokens) and CPR numbers first
+# (skranke.lib.logmask); `skranke serve` gives uvicorn's handlers the same filter.
+LOG_MASK_PATH_PREFIXES = "skranke.core.secret_paths.secret_path_prefixes"
+LOGGING: dict[str, Any] = with_masked_handlers(
+    {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "plain"}},
+        "root": {"handlers": ["stderr"], "level": LOG_LEVEL.upper()},
+        "loggers": {
+            # Django's default handlers (the console with DEBUG, mail to ADMINS, runserver's
+            # request lines) would write paths unmasked: its records go to the root's instead.
+            "django": {"handlers": [], "propagate": True},
+            "django.server": {"handlers": [], "propagate": True},
+        },
+    },
+    LOG_MASK_PATH_PREFIXES,
+)
 
 # Audit, login lockout, sessions and rate limits ---------------------------------------------
 # Staff changes are logged by django-auditlog (models registered in skranke.audit.registry);

@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -37,6 +37,27 @@ _LISTENING = "Uvicorn running on"
 # Each worker process logs this after it imported the application.
 _WORKER_STARTED = "Started server process"
 _ADDRESS_IN_USE = "address already in use"
+
+
+def log_leaks(output: str, secrets: Iterable[str]) -> list[str]:
+    """Return the lines of a server's ``output`` that a log must not hold.
+
+    That is a line holding one of ``secrets`` (ticket and pairing tokens, phone numbers as
+    typed), a secret link not masked (skranke.core.secret_paths), or a CPR number.
+    """
+    from skranke.core.secret_paths import secret_path_prefixes
+    from skranke.lib.cpr import find_cpr_numbers
+    from skranke.lib.logmask import PathSecretMasker
+
+    masker = PathSecretMasker(secret_path_prefixes() or [])
+    wanted = [secret for secret in secrets if secret]
+    return [
+        line
+        for line in output.splitlines()
+        if any(secret in line for secret in wanted)
+        or masker.mask(line) != line
+        or find_cpr_numbers(line)
+    ]
 
 
 class ServerDidNotStart(RuntimeError):
@@ -188,6 +209,7 @@ def start_server(
     port: int | None = None,
     workers: int = 1,
     collectstatic: bool = True,
+    access_log: bool = True,
     extra_env: Mapping[str, str] | None = None,
     cwd: Path | None = None,
     timeout: float = STARTUP_TIMEOUT_SECONDS,
@@ -196,7 +218,9 @@ def start_server(
 
     The server gets this process's environment (so the same SKRANKE_DATA_DIR and
     SKRANKE_SECRET_KEY) with SKRANKE_DATABASE_URL set to `database_url`, plus `extra_env`.
-    Without `port` a free one is chosen. Raises ServerDidNotStart with the server's output.
+    Without `port` a free one is chosen. The access log is on, as in production, so a test can
+    read in `output` what a municipality's log would hold. Raises ServerDidNotStart with the
+    server's output.
     """
     environment = dict(os.environ)
     # Browser tests allow Django's async-unsafe calls in the *test* process (see fixtures.py);
@@ -221,8 +245,9 @@ def start_server(
             str(chosen_port),
             "--workers",
             str(workers),
-            "--no-access-log",
         ]
+        if not access_log:
+            command.append("--no-access-log")
         if not collectstatic:
             command.append("--no-collectstatic")
         process = subprocess.Popen(

@@ -9,12 +9,26 @@ from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from skranke.lib.logmask import with_masked_handlers
+
 # Seconds a restart waits for open requests and live streams before closing them.
 GRACEFUL_SHUTDOWN_SECONDS = 5
 
 
 def uses_sqlite() -> bool:
     return bool(settings.DATABASES["default"]["ENGINE"].endswith("sqlite3"))
+
+
+def uvicorn_log_config() -> dict[str, Any]:
+    """Return uvicorn's own logging configuration with every handler masking secrets.
+
+    Its access log writes each request's path and query, which hold the tokens of pairing and
+    ticket links; its error log may write them in a traceback. Each worker process applies this
+    configuration itself (uvicorn passes it on), before it imports the application.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    return with_masked_handlers(LOGGING_CONFIG, settings.LOG_MASK_PATH_PREFIXES)
 
 
 def run_server(
@@ -42,6 +56,7 @@ def run_server(
         "proxy_headers": True,
         "timeout_graceful_shutdown": GRACEFUL_SHUTDOWN_SECONDS,
         "access_log": access_log,
+        "log_config": uvicorn_log_config(),
     }
     if not with_worker:
         uvicorn.run("skranke.asgi:application", **options)
