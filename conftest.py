@@ -137,8 +137,8 @@ def _plain_static_files(settings: pytest.FixtureRequest) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_live_cache() -> None:
-    # The floor state a server process reuses for a second or two (skranke.queue.livecache)
+    # The floor state a server process reuses for a second or two (skranke.queue.reads.livecache)
     # must not reach from one test into the next: the databases reuse ids between tests.
-    from skranke.queue import livecache
+    from skranke.queue.reads import livecache
 
     livecache.clear()

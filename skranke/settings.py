@@ -447,13 +447,13 @@ SKRANKE_SMS_HTTP_TEXT_FIELD = env_str("SKRANKE_SMS_HTTP_TEXT_FIELD", "text")
 SKRANKE_SMS_HTTP_SENDER_FIELD = env_str("SKRANKE_SMS_HTTP_SENDER_FIELD", "from")
 SKRANKE_SMS_HTTP_TIMEOUT = env_int("SKRANKE_SMS_HTTP_TIMEOUT", 10, minimum=1, maximum=120)
 # A citizen who asked for it on their mobile ticket gets one SMS when this many or fewer people
-# are ahead of them (skranke.queue.notices).
+# are ahead of them (skranke.queue.services.notices).
 SKRANKE_SMS_NOTICE_PLACES_AHEAD = env_int(
     "SKRANKE_SMS_NOTICE_PLACES_AHEAD", 3, minimum=1, maximum=50
 )
 
 # Live streams ---------------------------------------------------------------------------------
-# Server-sent events for displays, kiosks, counters and phones (skranke.queue.streams and .hub).
+# Server-sent events for displays, kiosks, counters and phones (skranke.queue.live.streams, .hub).
 # A quiet stream sends a comment this often, so proxies and browsers do not take it for dead.
 SKRANKE_STREAM_HEARTBEAT_SECONDS = env_int(
     "SKRANKE_STREAM_HEARTBEAT_SECONDS", 15, minimum=1, maximum=300

@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from skranke.jobs.registry import job_handler, periodic_job
 from skranke.lib.localtime import local_date
-from skranke.queue.ledger import SMS_NOTICE_JOB
-from skranke.queue.notices import send_due_notices
 from skranke.queue.services import close_days_before
+from skranke.queue.services.notices import send_due_notices
+from skranke.queue.services.records import SMS_NOTICE_JOB
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +33,7 @@ def close_past_days(payload: dict[str, Any]) -> None:
 # or not at all (the SMS itself is sent by the messaging job, exactly once).
 @job_handler(SMS_NOTICE_JOB)
 def send_sms_notices(payload: dict[str, Any]) -> None:
-    """Send the SMS notices now due in one queue (skranke.queue.notices)."""
+    """Send the SMS notices now due in one queue (skranke.queue.services.notices)."""
     sent = send_due_notices(int(payload["queue_id"]))
     if sent:
         logger.info("Sent %d SMS notices", sent)

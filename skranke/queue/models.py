@@ -273,8 +273,8 @@ class Ticket(models.Model):
         _("cancel reason"), max_length=12, choices=CancelReason.choices, blank=True
     )
     ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
-    # The SMS "your turn is coming" (skranke.queue.notices): the number is personal data, kept
-    # only until the visit ends; the language is the one the citizen read the page in.
+    # The SMS "your turn is coming" (skranke.queue.services.notices): the number is personal
+    # data, kept only until the visit ends; the language is the one the citizen read the page in.
     notify_phone = models.CharField(max_length=16, blank=True)
     notify_language = models.CharField(max_length=10, choices=settings.LANGUAGES, blank=True)
     # Set by the one conditional UPDATE that wins the right to send the notice, so it goes once.

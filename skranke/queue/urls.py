@@ -2,7 +2,8 @@ from __future__ import annotations
 
 from django.urls import path
 
-from skranke.queue import counter, display, floor, kiosk, mobile
+from skranke.queue.views import display, floor_guide, kiosk, mobile
+from skranke.queue.views.counter import page as counter
 
 app_name = "queue"
 urlpatterns = [
@@ -30,6 +31,6 @@ urlpatterns = [
         counter.ticket_view,
         name="counter-ticket",
     ),
-    path("floor/<slug:slug>/", floor.start, name="floor"),
-    path("floor/<slug:slug>/number/<str:token>/", floor.number, name="floor-number"),
+    path("floor/<slug:slug>/", floor_guide.start, name="floor"),
+    path("floor/<slug:slug>/number/<str:token>/", floor_guide.number, name="floor-number"),
 ]

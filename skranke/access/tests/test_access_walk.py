@@ -57,10 +57,10 @@ from skranke.access.tests.walk_rules import (
     resolver_routes,
 )
 from skranke.access.tests.walk_world import Caller, CallerKind, World, callers, seed_world
-from skranke.queue import hub as hub_module
-from skranke.queue import livecache
-from skranke.queue.counter import TICKET_ACTIONS
+from skranke.queue.live import hub as hub_module
+from skranke.queue.reads import livecache
 from skranke.queue.tests.factories import use_api_test_settings
+from skranke.queue.views.counter.page import TICKET_ACTIONS
 
 # Committed rows: the live streams read them from threads of their own.
 pytestmark = pytest.mark.django_db(transaction=True)

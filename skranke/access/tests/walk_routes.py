@@ -33,8 +33,9 @@ def _finish_form(world: World) -> dict[str, Any]:
     return {"outcome": "resolved_first_contact", "subject_area": world.a.area.pk}
 
 
-# The counter page's actions on one number (`<slug:action>` of queue:counter-ticket): every action
-# of skranke.queue.counter.TICKET_ACTIONS needs a line here, or the walk cannot fill the route.
+# The counter page's actions on one number (`<slug:action>` of queue:counter-ticket): every
+# action of skranke.queue.views.counter.page.TICKET_ACTIONS needs a line here, or the walk cannot
+# fill the route.
 COUNTER_TICKET_ACTIONS: dict[str, dict[str, Any]] = {
     "recall": {},
     "no-show": {},

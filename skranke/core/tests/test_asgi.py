@@ -15,13 +15,13 @@ from skranke.asgi import release_request_thread
 from skranke.queue import services
 from skranke.queue.models import Source
 from skranke.queue.tests.factories import Centre, make_centre
-from skranke.queue.tests.test_streams import (
+from skranke.testing.fixtures import ServerFactory, asgi_server_factory  # noqa: F401
+from skranke.testing.streams import (
     STREAM_ENV,
     WAIT_SECONDS,
     EventStream,
     location_events_url,
 )
-from skranke.testing.fixtures import ServerFactory, asgi_server_factory  # noqa: F401
 
 STREAMS = 30
 

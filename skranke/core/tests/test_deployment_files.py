@@ -239,7 +239,7 @@ def test_behind_pgbouncer_server_side_cursors_and_prepared_statements_are_off(
 
     probe = (
         "from django.conf import settings;"
-        "from skranke.queue.hub_postgres import listen_connection_params;"
+        "from skranke.queue.live.hub_postgres import listen_connection_params;"
         "d = settings.DATABASES['default'];"
         "print(d['DISABLE_SERVER_SIDE_CURSORS'], d['OPTIONS']['prepare_threshold'],"
         " listen_connection_params()['conninfo'])"

@@ -45,9 +45,9 @@ import psycopg
 import pytest
 
 from skranke.core.outage import RETRY_AFTER_SECONDS
-from skranke.queue.tests.test_streams import STREAM_ENV, EventStream
 from skranke.testing.postgres_cluster import ThrowawayCluster
 from skranke.testing.server import RunningServer, start_server
+from skranke.testing.streams import STREAM_ENV, EventStream
 
 pytestmark = pytest.mark.postgres
 

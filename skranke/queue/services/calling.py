@@ -1,0 +1,225 @@
+"""Calling citizens to a counter: the next one by the call order, a given number, or a parked one
+back (DESIGN.md, Definitions).
+
+Each call is a conditional UPDATE whose row count says whether it happened (two counters can
+never both take a ticket), with its TicketEvent in the same transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+from django.utils.translation import gettext_lazy as _
+
+from skranke.lib.localtime import local_date
+from skranke.organisation.models import Counter
+from skranke.queue.errors import CounterConflict, IllegalTransition
+from skranke.queue.models import (
+    AT_COUNTER,
+    CounterSession,
+    EventKind,
+    Priority,
+    Ticket,
+    TicketStatus,
+    priority_rank,
+)
+from skranke.queue.services.records import (
+    record_ticket_event,
+    reread,
+    resolve_now,
+    take,
+)
+from skranke.queue.services.sessions import check_own_session
+
+# Calling ----------------------------------------------------------------------------------------
+
+
+def call_rank(now: dt.datetime) -> Case:
+    """The first key of the call order at ``now``: urgent cases 0, checked-in appointments whose
+    time has come 1, everyone else 2 (then by arrival, then by id)."""
+    return Case(
+        When(priority=Priority.URGENT, then=Value(0)),
+        When(priority=Priority.APPOINTMENT, waiting_since__lte=now, then=Value(1)),
+        default=Value(2),
+        output_field=IntegerField(),
+    )
+
+
+def call_order(tickets: QuerySet[Ticket], now: dt.datetime) -> QuerySet[Ticket]:
+    """Order waiting tickets as they are called: urgent cases, then checked-in appointments
+    whose time has come, then everyone by arrival (a transfer keeps the original arrival)."""
+    return tickets.annotate(call_rank=call_rank(now)).order_by("call_rank", "waiting_since", "id")
+
+
+def next_in_line(
+    waiting: QuerySet[Ticket], now: dt.datetime
+) -> tuple[QuerySet[Ticket], QuerySet[Ticket]]:
+    """Return ``waiting`` in call order as two parts, each read in an order an index serves.
+
+    The first read holds the tickets that arrived by ``now`` and every urgent case, ordered by
+    priority_rank (which needs no clock, so ticket_call_order_idx holds it), arrival and id:
+    for them that is the call order. The second holds the rest, appointments booked for later
+    (and anything else dated after ``now``), which call_order puts last, by arrival. Take the
+    first ticket of the first read, else of the second.
+    """
+    arrived = Q(priority=Priority.URGENT) | Q(waiting_since__lte=now)
+    return (
+        waiting.filter(arrived).order_by(priority_rank(), "waiting_since", "id"),
+        waiting.exclude(arrived).order_by("waiting_since", "id"),
+    )
+
+
+def _active_session(session: CounterSession, staff: Any) -> CounterSession:
+    """Lock ``session``'s row in the caller's transaction, refresh it and return it.
+
+    Calling checks the session under this lock, and closing or pausing the counter takes the same
+    lock, so no citizen is called to a counter closed at the same moment. (On SQLite the IMMEDIATE
+    transaction serialises them instead.) Raises NotYours for another employee's session,
+    IllegalTransition when closed or paused.
+    """
+    check_own_session(session, staff)
+    session.refresh_from_db(from_queryset=CounterSession.objects.select_for_update())
+    if session.closed_at is not None:
+        raise IllegalTransition("not_open", _("The counter is not open."))
+    if session.paused_at is not None:
+        raise IllegalTransition("paused", _("The counter is paused; resume it first."))
+    return session
+
+
+def _to_counter(
+    ticket_id: int,
+    from_statuses: tuple[str, ...],
+    session: CounterSession,
+    staff: Any,
+    now: dt.datetime,
+) -> bool:
+    # No savepoint: a refusal ends the caller's transaction (rolled back), and the conditional
+    # UPDATE's row count, not an exception, tells a lost race.
+    try:
+        return take(
+            ticket_id,
+            from_statuses,
+            staff,
+            # Waiting and parked numbers are at no counter; _active_session checked the session.
+            anywhere=True,
+            status=TicketStatus.CALLED,
+            counter=session.counter_id,
+            last_counter=session.counter_id,
+            served_by=staff,
+            first_called_at=Case(
+                When(first_called_at__isnull=True, then=Value(now)),
+                default=F("first_called_at"),
+                output_field=DateTimeField(),
+            ),
+            leg_started_at=now,
+            recall_count=0,
+        )
+    except IntegrityError:
+        # The constraint "one ticket at each counter" decided: this counter already holds one.
+        raise _counter_busy() from None
+
+
+def _counter_busy() -> CounterConflict:
+    return CounterConflict("counter_busy", _("This counter already has a number; finish it first."))
+
+
+def _ordered_queue_ids(session: CounterSession) -> list[int]:
+    return list(session.queues.order_by("sort_order", "prefix").values_list("id", flat=True))
+
+
+def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = None) -> Ticket | None:
+    """Call the next citizen to ``session``'s counter; returns the ticket, or None if nobody
+    waits. Raises IllegalTransition when the counter is not open or is paused, CounterConflict
+    when it already holds a ticket."""
+    now = resolve_now(now)
+    # Read before the lock below refreshes the session, which drops its cached counter.
+    counter = session.counter
+    with transaction.atomic():
+        session = _active_session(session, staff)
+        queue_ids = _ordered_queue_ids(session)
+        groups = (
+            [queue_ids] if session.longest_waiting_first else [[queue_id] for queue_id in queue_ids]
+        )
+        for group in groups:
+            ticket = _call_first_waiting(group, counter, session, staff, now)
+            if ticket is not None:
+                return ticket
+        # A busy counter calling someone is refused by the constraint "one ticket at each
+        # counter" (in _to_counter); with nobody to call it is refused here all the same.
+        if Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER).exists():
+            raise _counter_busy()
+    return None
+
+
+def _call_first_waiting(
+    queue_ids: list[int], counter: Counter, session: CounterSession, staff: Any, now: dt.datetime
+) -> Ticket | None:
+    # Only today's numbers: yesterday's leftovers wait for the end-of-day job to close them, and
+    # calling one in the minutes before it runs would serve a citizen who went home long ago.
+    waiting = (
+        Ticket.objects.waiting()
+        .in_queues(queue_ids)
+        .filter(location=counter.location_id, issue_date=local_date(now))
+    )
+    # A bounded number of attempts: each lost race means another counter took that ticket.
+    for _attempt in range(20):
+        ticket = None
+        for part in next_in_line(waiting.select_related("service"), now):
+            if connection.features.has_select_for_update_skip_locked:
+                # PostgreSQL: skip rows other counters are taking right now instead of waiting.
+                part = part.select_for_update(skip_locked=True, of=("self",))
+            ticket = part.first()
+            if ticket is not None:
+                break
+        if ticket is None:
+            return None
+        if _to_counter(ticket.pk, (TicketStatus.WAITING,), session, staff, now):
+            # The row was read under its lock (PostgreSQL) or in the write transaction (SQLite),
+            # so the UPDATE's changes are applied here rather than read back.
+            ticket.status = TicketStatus.CALLED
+            ticket.counter = ticket.last_counter = counter
+            ticket.served_by = staff
+            ticket.first_called_at = ticket.first_called_at or now
+            ticket.leg_started_at = now
+            ticket.recall_count = 0
+            record_ticket_event(ticket, EventKind.CALLED, staff, now, counter_id=session.counter_id)
+            return ticket
+    return None
+
+
+def call_ticket(
+    session: CounterSession, ticket: Ticket, staff: Any, now: dt.datetime | None = None
+) -> Ticket:
+    """Call a specific waiting (or parked: resume) ticket of today to the counter; returns it.
+
+    Raises IllegalTransition when it is not waiting or parked, is from another day or belongs to
+    another centre.
+    """
+    now = resolve_now(now)
+    was_parked = ticket.status == TicketStatus.PARKED
+    with transaction.atomic():
+        session = _active_session(session, staff)
+        if ticket.location_id != session.counter.location_id:
+            raise IllegalTransition("other_centre", _("This number belongs to another centre."))
+        if ticket.issue_date != local_date(now):
+            raise IllegalTransition("not_today", _("Only today's numbers can be called."))
+        if not _to_counter(
+            ticket.pk, (TicketStatus.WAITING, TicketStatus.PARKED), session, staff, now
+        ):
+            raise IllegalTransition("not_waiting", _("This number is not waiting."))
+        reread(ticket)
+        kind = EventKind.RESUMED if was_parked else EventKind.CALLED
+        record_ticket_event(ticket, kind, staff, now, counter_id=session.counter_id)
+    return ticket
+
+
+def resume(
+    ticket: Ticket, session: CounterSession, staff: Any, now: dt.datetime | None = None
+) -> Ticket:
+    """Call a parked citizen back to ``session``'s counter. Raises IllegalTransition."""
+    if ticket.status != TicketStatus.PARKED:
+        raise IllegalTransition("not_parked", _("Only a parked number can be resumed."))
+    return call_ticket(session, ticket, staff, now)

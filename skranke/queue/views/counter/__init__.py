@@ -1,0 +1,1 @@
+"""The counter page (page.py), its forms (forms.py) and what it shows (context.py)."""
