@@ -8,6 +8,8 @@ written, so reports never replay events.
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -37,13 +39,18 @@ class Priority(models.TextChoices):
     APPOINTMENT = "appointment", _("checked-in appointment")
 
 
-def priority_rank() -> models.Case:
-    """Urgent cases 0, checked-in appointments 1, everyone else 2: the call order's first key
-    for tickets that have arrived (skranke.queue.services.next_in_line). It needs no clock, so
-    an index (ticket_call_order_idx) holds it and a counter's call reads one index entry."""
+def _call_rank(now: dt.datetime | None) -> models.Case:
+    """The call order's first key: urgent cases 0, checked-in appointments whose time has come by
+    ``now`` 1, everyone else 2 (then by arrival, then by id).
+
+    With ``now`` None the clock is left out, which is the rank of the tickets that have arrived
+    (TicketQuerySet.next_in_line): an index (ticket_call_order_idx) can hold that one, so a
+    counter's call reads one index entry.
+    """
+    time_has_come = {} if now is None else {"waiting_since__lte": now}
     return models.Case(
         models.When(priority=Priority.URGENT, then=models.Value(0)),
-        models.When(priority=Priority.APPOINTMENT, then=models.Value(1)),
+        models.When(priority=Priority.APPOINTMENT, **time_has_come, then=models.Value(1)),
         default=models.Value(2),
         output_field=models.IntegerField(),
     )
@@ -191,11 +198,52 @@ class CounterSession(models.Model):
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):
+    """Tickets, and the call order: the one place that says who is called first (DESIGN.md,
+    Definitions). Calling the next citizen, the place in line, the estimate, the counter page's
+    next numbers and the SMS notices all read it from here."""
+
     def waiting(self) -> TicketQuerySet:
         return self.filter(status=TicketStatus.WAITING)
 
     def in_queues(self, queue_ids: list[int]) -> TicketQuerySet:
         return self.filter(queue_id__in=queue_ids)
+
+    def in_call_order(self, now: dt.datetime) -> TicketQuerySet:
+        """Return these tickets as they are called at ``now``: urgent cases, then checked-in
+        appointments whose time has come, then everyone by arrival (a transfer keeps the original
+        arrival), then by id."""
+        return self.annotate(call_rank=_call_rank(now)).order_by("call_rank", "waiting_since", "id")
+
+    def next_in_line(self, now: dt.datetime) -> tuple[TicketQuerySet, TicketQuerySet]:
+        """Return these tickets in call order as two parts, each read in an order an index serves.
+
+        The first holds the tickets that arrived by ``now`` and every urgent case, ordered by
+        their rank without the clock (which ticket_call_order_idx holds), arrival and id:
+        for them that is the call order. The second holds the rest, appointments booked for later
+        (and anything else dated after ``now``), which the call order puts last, by arrival. The
+        next ticket is the first of the first part, else of the second.
+        """
+        arrived = Q(priority=Priority.URGENT) | Q(waiting_since__lte=now)
+        return (
+            self.filter(arrived).order_by(_call_rank(None), "waiting_since", "id"),
+            self.exclude(arrived).order_by("waiting_since", "id"),
+        )
+
+    def ahead_of(self, ticket: Ticket, now: dt.datetime) -> TicketQuerySet:
+        """Return those of these tickets called before ``ticket`` at ``now`` (in_call_order).
+
+        The ticket's own rank is read in the same statement, so counting them is one query.
+        """
+        own_rank = self.model.objects.filter(pk=ticket.pk).annotate(rank=_call_rank(now))
+        return self.annotate(
+            call_rank=_call_rank(now), own_rank=models.Subquery(own_rank.values("rank"))
+        ).filter(
+            Q(call_rank__lt=models.F("own_rank"))
+            | Q(call_rank=models.F("own_rank"), waiting_since__lt=ticket.waiting_since)
+            | Q(
+                call_rank=models.F("own_rank"), waiting_since=ticket.waiting_since, id__lt=ticket.pk
+            )
+        )
 
 
 class Ticket(models.Model):
@@ -301,10 +349,10 @@ class Ticket(models.Model):
         ]
         indexes = [
             models.Index(fields=["queue", "status", "waiting_since"], name="ticket_waiting_idx"),
-            # A counter's call takes the first waiting ticket in this order (services.next_in_line).
+            # A counter's call reads the first waiting ticket in this order (next_in_line).
             models.Index(
                 models.F("queue"),
-                priority_rank(),
+                _call_rank(None),
                 models.F("waiting_since"),
                 models.F("id"),
                 condition=Q(status="waiting"),

@@ -38,13 +38,11 @@ from skranke.queue.models import (
     AT_COUNTER,
     CounterSession,
     Ending,
-    Priority,
     Ticket,
     TicketStatus,
     VisitFact,
 )
 from skranke.queue.reads import livecache
-from skranke.queue.services.calling import call_order, call_rank
 
 MEASURED_VISITS = 50
 MEASURED_DAYS = 28
@@ -166,32 +164,9 @@ def queue_load(queue: Queue, now: dt.datetime | None = None) -> QueueLoad:
     return queue_loads([queue.pk], now)[queue.pk]
 
 
-def waiting_in_order(queue: Queue, now: dt.datetime) -> list[int]:
-    """Return the ids of the tickets waiting in ``queue``, in the order they will be called."""
-    return list(
-        call_order(
-            Ticket.objects.filter(queue=queue, status=TicketStatus.WAITING), now
-        ).values_list("id", flat=True)
-    )
-
-
 def tickets_ahead(ticket: Ticket, now: dt.datetime) -> int:
     """Return how many tickets waiting in ``ticket``'s queue are called before it (one COUNT)."""
-    rank = 0 if ticket.priority == Priority.URGENT else 2
-    if ticket.priority == Priority.APPOINTMENT and ticket.waiting_since <= now:
-        rank = 1
-    # The call order is (rank, waiting since, id); these are the tickets before this one in it.
-    before = (
-        Q(rank__lt=rank)
-        | Q(rank=rank, waiting_since__lt=ticket.waiting_since)
-        | Q(rank=rank, waiting_since=ticket.waiting_since, id__lt=ticket.pk)
-    )
-    return (
-        Ticket.objects.filter(queue_id=ticket.queue_id, status=TicketStatus.WAITING)
-        .annotate(rank=call_rank(now))
-        .filter(before)
-        .count()
-    )
+    return Ticket.objects.waiting().filter(queue_id=ticket.queue_id).ahead_of(ticket, now).count()
 
 
 def to_minutes(seconds: float | None) -> int | None:

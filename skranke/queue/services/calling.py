@@ -11,7 +11,8 @@ import datetime as dt
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Case, DateTimeField, F, IntegerField, Q, QuerySet, Value, When
+from django.db.models import DateTimeField, F, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from skranke.lib.localtime import local_date
@@ -21,10 +22,8 @@ from skranke.queue.models import (
     AT_COUNTER,
     CounterSession,
     EventKind,
-    Priority,
     Ticket,
     TicketStatus,
-    priority_rank,
 )
 from skranke.queue.services.records import (
     record_ticket_event,
@@ -35,41 +34,6 @@ from skranke.queue.services.records import (
 from skranke.queue.services.sessions import check_own_session
 
 # Calling ----------------------------------------------------------------------------------------
-
-
-def call_rank(now: dt.datetime) -> Case:
-    """The first key of the call order at ``now``: urgent cases 0, checked-in appointments whose
-    time has come 1, everyone else 2 (then by arrival, then by id)."""
-    return Case(
-        When(priority=Priority.URGENT, then=Value(0)),
-        When(priority=Priority.APPOINTMENT, waiting_since__lte=now, then=Value(1)),
-        default=Value(2),
-        output_field=IntegerField(),
-    )
-
-
-def call_order(tickets: QuerySet[Ticket], now: dt.datetime) -> QuerySet[Ticket]:
-    """Order waiting tickets as they are called: urgent cases, then checked-in appointments
-    whose time has come, then everyone by arrival (a transfer keeps the original arrival)."""
-    return tickets.annotate(call_rank=call_rank(now)).order_by("call_rank", "waiting_since", "id")
-
-
-def next_in_line(
-    waiting: QuerySet[Ticket], now: dt.datetime
-) -> tuple[QuerySet[Ticket], QuerySet[Ticket]]:
-    """Return ``waiting`` in call order as two parts, each read in an order an index serves.
-
-    The first read holds the tickets that arrived by ``now`` and every urgent case, ordered by
-    priority_rank (which needs no clock, so ticket_call_order_idx holds it), arrival and id:
-    for them that is the call order. The second holds the rest, appointments booked for later
-    (and anything else dated after ``now``), which call_order puts last, by arrival. Take the
-    first ticket of the first read, else of the second.
-    """
-    arrived = Q(priority=Priority.URGENT) | Q(waiting_since__lte=now)
-    return (
-        waiting.filter(arrived).order_by(priority_rank(), "waiting_since", "id"),
-        waiting.exclude(arrived).order_by("waiting_since", "id"),
-    )
 
 
 def _active_session(session: CounterSession, staff: Any) -> CounterSession:
@@ -89,10 +53,23 @@ def _active_session(session: CounterSession, staff: Any) -> CounterSession:
     return session
 
 
+def _call_values(counter: Counter, staff: Any, now: dt.datetime) -> dict[str, Any]:
+    """Return what a call sets on the ticket, as the UPDATE writes it and as the caller's copy
+    of the ticket takes it (first_called_at aside: a ticket called before keeps its first call)."""
+    return {
+        "status": TicketStatus.CALLED,
+        "counter": counter,
+        "last_counter": counter,
+        "served_by": staff,
+        "leg_started_at": now,
+        "recall_count": 0,
+    }
+
+
 def _to_counter(
     ticket_id: int,
     from_statuses: tuple[str, ...],
-    session: CounterSession,
+    counter: Counter,
     staff: Any,
     now: dt.datetime,
 ) -> bool:
@@ -105,17 +82,10 @@ def _to_counter(
             staff,
             # Waiting and parked numbers are at no counter; _active_session checked the session.
             anywhere=True,
-            status=TicketStatus.CALLED,
-            counter=session.counter_id,
-            last_counter=session.counter_id,
-            served_by=staff,
-            first_called_at=Case(
-                When(first_called_at__isnull=True, then=Value(now)),
-                default=F("first_called_at"),
-                output_field=DateTimeField(),
+            first_called_at=Coalesce(
+                F("first_called_at"), Value(now), output_field=DateTimeField()
             ),
-            leg_started_at=now,
-            recall_count=0,
+            **_call_values(counter, staff, now),
         )
     except IntegrityError:
         # The constraint "one ticket at each counter" decided: this counter already holds one.
@@ -167,7 +137,7 @@ def _call_first_waiting(
     # A bounded number of attempts: each lost race means another counter took that ticket.
     for _attempt in range(20):
         ticket = None
-        for part in next_in_line(waiting.select_related("service"), now):
+        for part in waiting.select_related("service").next_in_line(now):
             if connection.features.has_select_for_update_skip_locked:
                 # PostgreSQL: skip rows other counters are taking right now instead of waiting.
                 part = part.select_for_update(skip_locked=True, of=("self",))
@@ -176,15 +146,12 @@ def _call_first_waiting(
                 break
         if ticket is None:
             return None
-        if _to_counter(ticket.pk, (TicketStatus.WAITING,), session, staff, now):
+        if _to_counter(ticket.pk, (TicketStatus.WAITING,), counter, staff, now):
             # The row was read under its lock (PostgreSQL) or in the write transaction (SQLite),
             # so the UPDATE's changes are applied here rather than read back.
-            ticket.status = TicketStatus.CALLED
-            ticket.counter = ticket.last_counter = counter
-            ticket.served_by = staff
+            for field, value in _call_values(counter, staff, now).items():
+                setattr(ticket, field, value)
             ticket.first_called_at = ticket.first_called_at or now
-            ticket.leg_started_at = now
-            ticket.recall_count = 0
             record_ticket_event(ticket, EventKind.CALLED, staff, now, counter_id=session.counter_id)
             return ticket
     return None
@@ -207,7 +174,7 @@ def call_ticket(
         if ticket.issue_date != local_date(now):
             raise IllegalTransition("not_today", _("Only today's numbers can be called."))
         if not _to_counter(
-            ticket.pk, (TicketStatus.WAITING, TicketStatus.PARKED), session, staff, now
+            ticket.pk, (TicketStatus.WAITING, TicketStatus.PARKED), session.counter, staff, now
         ):
             raise IllegalTransition("not_waiting", _("This number is not waiting."))
         reread(ticket)

@@ -38,7 +38,6 @@ from skranke.messaging.models import Channel
 from skranke.messaging.phone import mask_danish_phone, normalise_danish_phone
 from skranke.messaging.services import purge_messages, send_message
 from skranke.queue.models import AT_COUNTER, Ticket, TicketStatus
-from skranke.queue.reads.estimates import waiting_in_order
 from skranke.queue.services.records import check_sms_notices_on_commit
 
 
@@ -146,7 +145,10 @@ def send_due_notices(queue_id: int, now: dt.datetime | None = None) -> int:
     if not owed:
         return 0
     queue = Queue.objects.get(pk=queue_id)
-    ahead_of = {ticket_id: ahead for ahead, ticket_id in enumerate(waiting_in_order(queue, now))}
+    in_line = Ticket.objects.waiting().filter(queue=queue).in_call_order(now)
+    ahead_of = {
+        ticket_id: ahead for ahead, ticket_id in enumerate(in_line.values_list("id", flat=True))
+    }
     places = settings.SKRANKE_SMS_NOTICE_PLACES_AHEAD
     sent = 0
     for ticket_id, status in owed:

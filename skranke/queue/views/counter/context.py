@@ -28,7 +28,6 @@ from skranke.queue.models import (
     Ticket,
     TicketStatus,
 )
-from skranke.queue.services.calling import call_order
 from skranke.queue.views.counter.forms import (
     NEXT_NUMBERS_SHOWN,
     OUTCOME_KEYS,
@@ -130,8 +129,8 @@ def queue_rows(session: CounterSession, now: dt.datetime) -> list[QueueRow]:
     for queue in queues:
         row = counts.get(queue.pk, {"count": 0, "oldest": None})
         oldest = row["oldest"]
-        next_numbers = call_order(waiting.filter(queue=queue), now).values_list(
-            "display_number", flat=True
+        next_numbers = (
+            waiting.filter(queue=queue).in_call_order(now).values_list("display_number", flat=True)
         )
         rows.append(
             QueueRow(
