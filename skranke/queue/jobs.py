@@ -11,8 +11,7 @@ from django.utils import timezone
 from skranke.jobs.registry import job_handler, periodic_job
 from skranke.lib.localtime import local_date
 from skranke.queue.services import close_days_before
-from skranke.queue.services.notices import send_due_notices
-from skranke.queue.services.records import SMS_NOTICE_JOB
+from skranke.queue.services.notices import SMS_NOTICE_JOB, send_due_notices
 
 logger = logging.getLogger(__name__)
 

@@ -141,6 +141,14 @@ class QueueClosure(models.Model):
         return f"{self.queue} {self.date}: {self.reason}"
 
 
+class SessionState(models.TextChoices):
+    """Where a counter stands: open (calling), paused (calling nobody) or closed."""
+
+    OPEN = "open", _("Open")
+    PAUSED = "paused", _("Paused")
+    CLOSED = "closed", _("Closed")
+
+
 class CounterSession(models.Model):
     """A staff member at a counter, from opening it to closing it."""
 
@@ -195,6 +203,13 @@ class CounterSession(models.Model):
     @property
     def is_paused(self) -> bool:
         return self.closed_at is None and self.paused_at is not None
+
+    @property
+    def state(self) -> SessionState:
+        """Return whether the counter is open, paused or closed (pages, API and live status)."""
+        if self.closed_at is not None:
+            return SessionState.CLOSED
+        return SessionState.PAUSED if self.paused_at is not None else SessionState.OPEN
 
 
 class TicketQuerySet(models.QuerySet["Ticket"]):

@@ -85,13 +85,12 @@ def _my_counter_session(request: HttpRequest, counter_id: int) -> CounterSession
 
 
 def _session_out(session: CounterSession) -> SessionOut:
-    state = "closed" if session.closed_at else ("paused" if session.paused_at else "open")
     return SessionOut(
         id=session.pk,
         counter=session.counter.number,
         staff=session.staff.get_username(),
         queues=sorted(queue.pk for queue in session.queues.all()),
-        state=state,
+        state=session.state,
         longest_waiting_first=session.longest_waiting_first,
     )
 

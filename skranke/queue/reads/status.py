@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Count, Min
 from django.utils import timezone
 
 from skranke.catalogue.models import Queue
@@ -22,12 +21,13 @@ from skranke.queue.models import (
     CounterSession,
     EventKind,
     QueueClosure,
+    SessionState,
     Ticket,
     TicketEvent,
-    TicketStatus,
 )
 from skranke.queue.reads import livecache
 from skranke.queue.reads.estimates import queue_loads, to_minutes
+from skranke.queue.reads.waiting import NOBODY, waiting_in_queues
 
 RECENT_CALLS = 8
 # The longest a centre's state is reused while no event happens there (current_location_status).
@@ -119,12 +119,6 @@ def _location_status(
 ) -> LocationState:
     at = now or timezone.now()
     today = centre_today(location, at)
-    waiting = {
-        row["queue"]: row
-        for row in Ticket.objects.filter(location=location, status=TicketStatus.WAITING)
-        .values("queue")
-        .annotate(count=Count("id"), oldest=Min("waiting_since"))
-    }
     closures = dict(
         QueueClosure.objects.filter(queue__location=location, date=local_date(at)).values_list(
             "queue_id", "reason"
@@ -134,23 +128,21 @@ def _location_status(
         Queue.objects.filter(location=location, active=True).order_by("sort_order", "prefix")
     )
     queue_ids = [queue.pk for queue in active]
+    waiting = waiting_in_queues(queue_ids, at)
     loads = queue_loads(queue_ids, now)
     queues = []
     for queue in active:
-        row = waiting.get(queue.pk, {"count": 0, "oldest": None})
+        line = waiting.get(queue.pk, NOBODY)
         load = loads[queue.pk]
-        oldest = row["oldest"]
         queues.append(
             QueueState(
                 id=queue.pk,
                 prefix=queue.prefix,
                 name=queue.display_name(),
                 kind=queue.kind,
-                waiting=row["count"],
-                longest_wait_minutes=(
-                    int((at - oldest).total_seconds() // 60) if oldest and oldest <= at else None
-                ),
-                expected_wait_minutes=to_minutes(load.wait_seconds(row["count"])),
+                waiting=line.count,
+                longest_wait_minutes=line.longest_wait_minutes,
+                expected_wait_minutes=to_minutes(load.wait_seconds(line.count)),
                 counters_open=load.counters,
                 closed_reason=closures.get(queue.pk, ""),
             )
@@ -182,7 +174,7 @@ def _counters(location: Location) -> list[CounterState]:
     states = []
     for counter in location.counters.filter(active=True).order_by("number"):
         session = sessions.get(counter.pk)
-        state = "closed" if session is None else ("paused" if session.is_paused else "open")
+        state = SessionState.CLOSED if session is None else session.state
         states.append(
             CounterState(
                 id=counter.pk,

@@ -8,6 +8,7 @@ never both take a ticket), with its TicketEvent in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from typing import Any
 
 from django.db import IntegrityError, connection, transaction
@@ -25,6 +26,7 @@ from skranke.queue.models import (
     Ticket,
     TicketStatus,
 )
+from skranke.queue.services.notices import enqueue_due_notices
 from skranke.queue.services.records import (
     record_ticket_event,
     reread,
@@ -153,6 +155,8 @@ def _call_first_waiting(
                 setattr(ticket, field, value)
             ticket.first_called_at = ticket.first_called_at or now
             record_ticket_event(ticket, EventKind.CALLED, staff, now, counter_id=session.counter_id)
+            # The line moved: someone further back may now be owed their SMS notice.
+            transaction.on_commit(functools.partial(enqueue_due_notices, ticket.queue_id))
             return ticket
     return None
 
@@ -180,6 +184,8 @@ def call_ticket(
         reread(ticket)
         kind = EventKind.RESUMED if was_parked else EventKind.CALLED
         record_ticket_event(ticket, kind, staff, now, counter_id=session.counter_id)
+        # The line moved (or a parked citizen was called back, who may be owed a notice).
+        transaction.on_commit(functools.partial(enqueue_due_notices, ticket.queue_id))
     return ticket
 
 

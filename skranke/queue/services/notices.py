@@ -5,10 +5,10 @@ Danish phone number on their ticket. One SMS is sent when SKRANKE_SMS_NOTICE_PLA
 fewer people are ahead of them, or when they are called before that happened (a counter called
 their number directly, or they asked late). It is one SMS per visit: a citizen transferred to
 another queue waits there without a second one. The number is erased when the visit ends
-(skranke.queue.services.records.forget_sms_notice) or when the citizen withdraws it.
+(forget_sms_notice) or when the citizen withdraws it.
 
 When the notices go out: every call and cancellation registers, on commit, a check whether
-anyone in that queue is still owed a notice (ledger.check_sms_notices_on_commit); only then
+anyone in that queue is still owed a notice (enqueue_due_notices); only then
 is one ``queue.send_sms_notices`` job enqueued, and the worker runs ``send_due_notices``. So
 calling the next citizen never waits for positions to be worked out or a message to be stored,
 and a quiet installation enqueues no jobs at all. A periodic job would have worked too, but it
@@ -24,6 +24,7 @@ once, on however many workers, the database lets one of them win.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -33,12 +34,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 
 from skranke.catalogue.models import Queue
+from skranke.jobs.services import enqueue
 from skranke.lib.validators import validate_no_cpr
 from skranke.messaging.models import Channel
 from skranke.messaging.phone import mask_danish_phone, normalise_danish_phone
 from skranke.messaging.services import purge_messages, send_message
 from skranke.queue.models import AT_COUNTER, Ticket, TicketStatus
-from skranke.queue.services.records import check_sms_notices_on_commit
 
 
 class NoticeRefused(Exception):
@@ -52,6 +53,37 @@ class NoticeRefused(Exception):
 NOT_WAITING_MESSAGE = gettext_lazy(
     "An SMS can only be asked for while you are waiting in line, before it has been sent."
 )
+
+
+SMS_NOTICE_JOB = "queue.send_sms_notices"
+
+
+def enqueue_due_notices(queue_id: int) -> None:
+    """Have the worker send the SMS notices now due in ``queue_id`` (send_due_notices), if anyone
+    there is still owed one.
+
+    The transitions that move a line (a call, a resumed citizen, a cancellation) run this once
+    their transaction commits (transaction.on_commit), so calling a citizen never waits for it;
+    and only queues where someone is still owed a notice get a job, so a call costs one read of a
+    small partial index.
+    """
+    owed = Ticket.objects.filter(queue_id=queue_id, notice_sent_at__isnull=True).exclude(
+        notify_phone=""
+    )
+    if owed.exists():
+        enqueue(SMS_NOTICE_JOB, {"queue_id": queue_id})
+
+
+def forget_sms_notice(ticket: Ticket, now: dt.datetime) -> None:
+    """Erase the phone number from the notice message of a visit that has just ended.
+
+    Every transition that ends a visit blanks ``notify_phone`` in its own conditional UPDATE;
+    this helper, called in the same transaction, purges the message made from it, if any (a
+    notice still waiting for the gateway is then never sent: the visit it was about is over).
+    Tickets without a notice cost no query.
+    """
+    if ticket.notice_message_id is not None:
+        purge_messages([ticket.notice_message_id], now)
 
 
 def clean_phone(value: str) -> str:
@@ -80,7 +112,7 @@ def opt_in(ticket: Ticket, phone: str, language: str) -> Ticket:
         ).update(notify_phone=number, notify_language=language)
         if taken != 1:
             raise NoticeRefused(str(NOT_WAITING_MESSAGE))
-        check_sms_notices_on_commit(ticket.queue_id)
+        transaction.on_commit(functools.partial(enqueue_due_notices, ticket.queue_id))
     ticket.refresh_from_db()
     return ticket
 

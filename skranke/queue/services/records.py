@@ -1,21 +1,20 @@
-"""What every change of a ticket writes: the conditional UPDATE that decides it, its event, the
-ended visit's statistics row, and the SMS notice bookkeeping (DESIGN.md, Definitions).
+"""What every change of a ticket writes: the conditional UPDATE that decides it, its event and the
+ended visit's statistics row (DESIGN.md, Definitions).
 
-Shared by skranke.queue.services (issuing, counter sessions, calling) and
-skranke.queue.services.transitions (what happens to a citizen at and after the counter).
+Shared by the modules of skranke.queue.services. Side effects beyond these rows, such as the SMS
+notices, are scheduled by the transition that causes them, where a reader sees them.
 """
+
+from __future__ import annotations
 
 import datetime as dt
 from typing import Any, NoReturn
 
-from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from skranke.jobs.services import enqueue
 from skranke.lib.localtime import local_zone
-from skranke.messaging.services import purge_messages
 from skranke.queue.errors import IllegalTransition, NotYours
 from skranke.queue.models import (
     CounterSession,
@@ -92,8 +91,6 @@ def refuse(
 def record_ticket_event(
     ticket: Ticket, kind: EventKind, staff: Any, now: dt.datetime, **extra: Any
 ) -> None:
-    if kind in LINE_MOVES:
-        check_sms_notices_on_commit(ticket.queue_id)
     counter_id = extra.pop("counter_id", ticket.counter_id or ticket.last_counter_id)
     record_event(
         kind,
@@ -111,43 +108,6 @@ def leg_seconds(ticket: Ticket, now: dt.datetime) -> int:
     if ticket.leg_started_at is None:
         return 0
     return max(0, int((now - ticket.leg_started_at).total_seconds()))
-
-
-# SMS "your turn is coming" (skranke.queue.services.notices) ----------------------------------
-
-SMS_NOTICE_JOB = "queue.send_sms_notices"
-# Events after which citizens further back are nearer the front, or one is called.
-LINE_MOVES = (EventKind.CALLED, EventKind.RESUMED, EventKind.CANCELLED)
-
-
-def check_sms_notices_on_commit(queue_id: int) -> None:
-    """Once the caller's transaction commits, have the worker send the SMS notices now due in
-    ``queue_id`` (skranke.queue.services.notices.send_due_notices).
-
-    After commit, so calling a citizen never waits for it; and only queues where someone is
-    still owed a notice get a job, so a call costs one read of a small partial index.
-    """
-
-    def check() -> None:
-        owed = Ticket.objects.filter(queue_id=queue_id, notice_sent_at__isnull=True).exclude(
-            notify_phone=""
-        )
-        if owed.exists():
-            enqueue(SMS_NOTICE_JOB, {"queue_id": queue_id})
-
-    transaction.on_commit(check)
-
-
-def forget_sms_notice(ticket: Ticket, now: dt.datetime) -> None:
-    """Erase the phone number from the notice message of a visit that has just ended.
-
-    Every transition that ends a visit blanks ``notify_phone`` in its own conditional UPDATE;
-    this helper, called in the same transaction, purges the message made from it, if any (a
-    notice still waiting for the gateway is then never sent: the visit it was about is over).
-    Tickets without a notice cost no query.
-    """
-    if ticket.notice_message_id is not None:
-        purge_messages([ticket.notice_message_id], now)
 
 
 # Visit facts ----------------------------------------------------------------------------------

@@ -11,6 +11,7 @@ same transaction. skranke.queue.services re-exports them, so callers use one mod
 """
 
 import datetime as dt
+import functools
 from typing import Any
 
 from django.conf import settings
@@ -36,9 +37,9 @@ from skranke.queue.models import (
     VisitFact,
 )
 from skranke.queue.services.events import record_event
+from skranke.queue.services.notices import enqueue_due_notices, forget_sms_notice
 from skranke.queue.services.records import (
     acted_on_by,
-    forget_sms_notice,
     leg_seconds,
     record_ticket_event,
     refuse,
@@ -294,6 +295,8 @@ def cancel(
             )
         reread(ticket)
         record_ticket_event(ticket, EventKind.CANCELLED, staff, now, reason=reason)
+        # The line moved: someone further back may now be owed their SMS notice.
+        transaction.on_commit(functools.partial(enqueue_due_notices, ticket.queue_id))
         if reason == CancelReason.STAFF:
             record_action(staff, "ticket_cancelled", ticket, {"number": ticket.display_number})
         write_visit_fact(ticket, Ending.CANCELLED)

@@ -22,7 +22,7 @@ from skranke.messaging.services import PURGED_BEFORE_SENDING
 from skranke.queue import services
 from skranke.queue.models import CancelReason, Outcome, Ticket
 from skranke.queue.services import notices
-from skranke.queue.services.records import SMS_NOTICE_JOB
+from skranke.queue.services.notices import SMS_NOTICE_JOB
 from skranke.queue.tests.factories import (
     Centre,
     issue,

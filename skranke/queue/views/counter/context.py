@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 from django.conf import settings
-from django.db.models import Count, Min, Q, QuerySet
+from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -28,6 +28,7 @@ from skranke.queue.models import (
     Ticket,
     TicketStatus,
 )
+from skranke.queue.reads.waiting import NOBODY, waiting_in_queues
 from skranke.queue.views.counter.forms import (
     NEXT_NUMBERS_SHOWN,
     OUTCOME_KEYS,
@@ -120,25 +121,21 @@ class QueueRow:
 def queue_rows(session: CounterSession, now: dt.datetime) -> list[QueueRow]:
     """Return the session's queues with their waiting citizens, in the order they are served."""
     queues = list(session.queues.order_by("sort_order", "prefix"))
-    waiting = Ticket.objects.filter(queue__in=queues, status=TicketStatus.WAITING)
-    counts = {
-        row["queue"]: row
-        for row in waiting.values("queue").annotate(count=Count("id"), oldest=Min("waiting_since"))
-    }
+    waiting = waiting_in_queues([queue.pk for queue in queues], now)
     rows = []
     for queue in queues:
-        row = counts.get(queue.pk, {"count": 0, "oldest": None})
-        oldest = row["oldest"]
+        line = waiting.get(queue.pk, NOBODY)
         next_numbers = (
-            waiting.filter(queue=queue).in_call_order(now).values_list("display_number", flat=True)
+            Ticket.objects.waiting()
+            .filter(queue=queue)
+            .in_call_order(now)
+            .values_list("display_number", flat=True)
         )
         rows.append(
             QueueRow(
                 queue=queue,
-                waiting=row["count"],
-                longest_wait_minutes=(
-                    int((now - oldest).total_seconds() // 60) if oldest and oldest <= now else None
-                ),
+                waiting=line.count,
+                longest_wait_minutes=line.longest_wait_minutes,
                 next_numbers=list(next_numbers[:NEXT_NUMBERS_SHOWN]),
             )
         )
