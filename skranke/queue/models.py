@@ -9,6 +9,7 @@ written, so reports never replay events.
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING, TypeAlias
 
 from django.conf import settings
 from django.db import models
@@ -16,6 +17,13 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from skranke.lib.validators import validate_no_cpr
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser, User
+
+# Who acts on the floor, as a request has it: a signed-in employee, or nobody signed in (a
+# citizen, a kiosk). The engine's functions take None too, for the end-of-day job.
+Actor: TypeAlias = "User | AnonymousUser | None"
 
 
 class TicketStatus(models.TextChoices):

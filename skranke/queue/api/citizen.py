@@ -18,6 +18,7 @@ from ninja import Router, Status
 from ninja.errors import HttpError
 
 from skranke.access.auth import STAFF
+from skranke.access.models import DevicePurpose
 from skranke.catalogue.models import Service
 from skranke.lib.ids import parse_id
 from skranke.organisation.models import Location
@@ -75,7 +76,11 @@ def _ticket_out(request: HttpRequest, ticket: Ticket) -> TicketOut:
 
 def _source(request: HttpRequest) -> Source:
     device = getattr(request, "device", None)
-    return Source.KIOSK if device is not None and device.purpose == "kiosk" else Source.MOBILE
+    return (
+        Source.KIOSK
+        if device is not None and device.purpose == DevicePurpose.KIOSK
+        else Source.MOBILE
+    )
 
 
 # Citizens ---------------------------------------------------------------------------------------

@@ -84,6 +84,13 @@ class CallOut(Schema):
     ticket: StaffTicketOut | None
 
 
+class QueueClosureOut(Schema):
+    queue: int
+    date: dt.date
+    reason: str
+    detail: str
+
+
 class SessionOut(Schema):
     id: int
     counter: int
@@ -114,10 +121,6 @@ class FinishIn(Schema):
     outcome: Outcome
     subject_area: int | None = None
     referred_to: ReferredTo | None = None
-
-
-class CancelIn(Schema):
-    pass
 
 
 # Free text is limited to its column's length (200), so a longer text is a 422, not a database

@@ -28,9 +28,9 @@ from skranke.queue.api.schemas import (
     CallIn,
     CallOut,
     CloseQueueIn,
-    ErrorOut,
     FinishIn,
     OpenIn,
+    QueueClosureOut,
     ResumeIn,
     SessionOut,
     StaffIssueIn,
@@ -109,7 +109,7 @@ def _staff_ticket(request: HttpRequest, ticket_id: int) -> Ticket:
     response={200: SessionOut, **STAFF_ERRORS},
     summary="Open (or resume) a counter for the signed-in staff member",
 )
-def open_counter(request: HttpRequest, counter_id: int, payload: OpenIn) -> SessionOut:
+def counter_open(request: HttpRequest, counter_id: int, payload: OpenIn) -> SessionOut:
     counter = _counter(request, counter_id)
     queues = None
     if payload.queues is not None:
@@ -128,7 +128,7 @@ def open_counter(request: HttpRequest, counter_id: int, payload: OpenIn) -> Sess
     response={200: SessionOut, **STAFF_ERRORS},
     summary="Pause the counter: it calls nobody until resumed",
 )
-def pause_counter(request: HttpRequest, counter_id: int) -> SessionOut:
+def counter_pause(request: HttpRequest, counter_id: int) -> SessionOut:
     session = _my_counter_session(request, counter_id)
     return _session_out(services.pause_counter(session, request.user))
 
@@ -139,7 +139,7 @@ def pause_counter(request: HttpRequest, counter_id: int) -> SessionOut:
     response={200: SessionOut, **STAFF_ERRORS},
     summary="Resume a paused counter",
 )
-def resume_counter(request: HttpRequest, counter_id: int) -> SessionOut:
+def counter_resume(request: HttpRequest, counter_id: int) -> SessionOut:
     session = _my_counter_session(request, counter_id)
     return _session_out(services.resume_counter(session, request.user))
 
@@ -150,7 +150,7 @@ def resume_counter(request: HttpRequest, counter_id: int) -> SessionOut:
     response={200: SessionOut, **STAFF_ERRORS},
     summary="Close the counter",
 )
-def close_counter(request: HttpRequest, counter_id: int) -> SessionOut:
+def counter_close(request: HttpRequest, counter_id: int) -> SessionOut:
     session = _my_counter_session(request, counter_id)
     return _session_out(services.close_counter(session, request.user))
 
@@ -161,7 +161,7 @@ def close_counter(request: HttpRequest, counter_id: int) -> SessionOut:
     response={200: SessionOut, **STAFF_ERRORS},
     summary="Team lead: close a colleague's abandoned counter session; a citizen at it is parked",
 )
-def close_abandoned_session(request: HttpRequest, counter_id: int) -> SessionOut:
+def counter_close_abandoned(request: HttpRequest, counter_id: int) -> SessionOut:
     counter = get_object_or_404(Counter.objects.select_related("location"), pk=counter_id)
     check_capability(request, Capability.MANAGE_QUEUES, counter.location)
     session = services.open_session(counter)
@@ -176,7 +176,7 @@ def close_abandoned_session(request: HttpRequest, counter_id: int) -> SessionOut
     response={200: CallOut, **STAFF_ERRORS},
     summary="Call the next citizen by the priority rules; `ticket` is null when nobody waits",
 )
-def call_next(request: HttpRequest, counter_id: int) -> CallOut:
+def counter_call_next(request: HttpRequest, counter_id: int) -> CallOut:
     session = _my_counter_session(request, counter_id)
     ticket = services.call_next(session, request.user)
     return CallOut(ticket=_staff_ticket_out(ticket) if ticket else None)
@@ -188,7 +188,7 @@ def call_next(request: HttpRequest, counter_id: int) -> CallOut:
     response={200: StaffTicketOut, **STAFF_ERRORS},
     summary="Call a specific number of today, e.g. P012 (also resumes a parked one)",
 )
-def call_number(request: HttpRequest, counter_id: int, payload: CallIn) -> StaffTicketOut:
+def counter_call(request: HttpRequest, counter_id: int, payload: CallIn) -> StaffTicketOut:
     session = _my_counter_session(request, counter_id)
     ticket = services.find_ticket(
         session.counter.location, payload.number.strip(), local_date(timezone.now())
@@ -208,49 +208,49 @@ def _ticket_action(summary: str, path: str) -> Any:
 
 
 @_ticket_action("Show the called number again on the display", "recall")
-def recall(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+def ticket_recall(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
     return _staff_ticket_out(services.recall(_staff_ticket(request, ticket_id), request.user))
 
 
 @_ticket_action("The citizen has come to the counter", "serve")
-def serve(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+def ticket_serve(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
     ticket = _staff_ticket(request, ticket_id)
     return _staff_ticket_out(services.start_serving(ticket, request.user))
 
 
 @_ticket_action("The called citizen did not come", "no-show")
-def no_show(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+def ticket_no_show(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
     ticket = _staff_ticket(request, ticket_id)
     return _staff_ticket_out(services.mark_no_show(ticket, request.user))
 
 
 @_ticket_action("Put today's no-show back in line", "reinstate")
-def reinstate(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+def ticket_reinstate(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
     ticket = _staff_ticket(request, ticket_id)
     return _staff_ticket_out(services.reinstate(ticket, request.user))
 
 
 @_ticket_action("Set the citizen aside; the counter is free for the next one", "park")
-def park(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+def ticket_park(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
     return _staff_ticket_out(services.park(_staff_ticket(request, ticket_id), request.user))
 
 
 @_ticket_action("Call a parked citizen back to a counter", "resume")
-def resume(request: HttpRequest, ticket_id: int, payload: ResumeIn) -> StaffTicketOut:
+def ticket_resume(request: HttpRequest, ticket_id: int, payload: ResumeIn) -> StaffTicketOut:
     ticket = _staff_ticket(request, ticket_id)
     session = _my_counter_session(request, payload.counter)
-    return _staff_ticket_out(services.resume(ticket, session, request.user))
+    return _staff_ticket_out(services.resume_parked_ticket(ticket, session, request.user))
 
 
 @_ticket_action("Send the citizen to wait in another queue, keeping their place", "transfer")
-def transfer(request: HttpRequest, ticket_id: int, payload: TransferIn) -> StaffTicketOut:
+def ticket_transfer(request: HttpRequest, ticket_id: int, payload: TransferIn) -> StaffTicketOut:
     ticket = _staff_ticket(request, ticket_id)
     queue = get_object_or_404(Queue, pk=payload.queue, location=ticket.location)
     return _staff_ticket_out(services.transfer(ticket, queue, request.user))
 
 
 @_ticket_action("End the visit with subject area and outcome", "finish")
-def finish(request: HttpRequest, ticket_id: int, payload: FinishIn) -> StaffTicketOut:
+def ticket_finish(request: HttpRequest, ticket_id: int, payload: FinishIn) -> StaffTicketOut:
     ticket = _staff_ticket(request, ticket_id)
     area = None
     if payload.subject_area is not None:
@@ -268,7 +268,7 @@ def finish(request: HttpRequest, ticket_id: int, payload: FinishIn) -> StaffTick
 # Not ".../cancel": that path is the citizen's POST /tickets/{token}/cancel, which would answer
 # every staff cancel (Django matches the first pattern, and both segments are plain strings).
 @_ticket_action("Cancel the visit (staff)", "staff-cancel")
-def cancel_by_staff(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
+def ticket_staff_cancel(request: HttpRequest, ticket_id: int) -> StaffTicketOut:
     ticket = _staff_ticket(request, ticket_id)
     return _staff_ticket_out(services.cancel(ticket, CancelReason.STAFF, request.user))
 
@@ -298,11 +298,16 @@ def issue_for_citizen(request: HttpRequest, payload: StaffIssueIn) -> Status[Sta
 @router.post(
     "/queues/{queue_id}/close",
     auth=STAFF,
-    response={200: ErrorOut, **STAFF_ERRORS},
+    response={200: QueueClosureOut, **STAFF_ERRORS},
     summary="Close a queue for new numbers for the rest of today, with a reason for citizens",
 )
-def close_queue(request: HttpRequest, queue_id: int, payload: CloseQueueIn) -> ErrorOut:
+def queue_close(request: HttpRequest, queue_id: int, payload: CloseQueueIn) -> QueueClosureOut:
     queue = get_object_or_404(Queue.objects.select_related("location"), pk=queue_id)
     check_capability(request, Capability.MANAGE_QUEUES, queue.location)
-    services.close_queue_now(queue, payload.reason, request.user)
-    return ErrorOut(detail=_("The queue is closed for new numbers today."))
+    closure = services.close_queue_now(queue, payload.reason, request.user)
+    return QueueClosureOut(
+        queue=queue.pk,
+        date=closure.date,
+        reason=closure.reason,
+        detail=_("The queue is closed for new numbers today."),
+    )

@@ -159,11 +159,6 @@ def queue_loads(queue_ids: Collection[int], now: dt.datetime | None = None) -> d
     }
 
 
-def queue_load(queue: Queue, now: dt.datetime | None = None) -> QueueLoad:
-    """Return the measured service time and the counters serving ``queue`` (at ``now``)."""
-    return queue_loads([queue.pk], now)[queue.pk]
-
-
 def tickets_ahead(ticket: Ticket, now: dt.datetime) -> int:
     """Return how many tickets waiting in ``ticket``'s queue are called before it (one COUNT)."""
     return Ticket.objects.waiting().filter(queue_id=ticket.queue_id).ahead_of(ticket, now).count()
@@ -190,9 +185,3 @@ def estimate_for_ticket(ticket: Ticket, now: dt.datetime | None = None) -> Ticke
     ahead = tickets_ahead(ticket, now or timezone.now())
     load = queue_loads([ticket.queue_id], now)[ticket.queue_id]
     return TicketEstimate(ahead + 1, to_minutes(load.wait_seconds(ahead)))
-
-
-def estimate_for_new_ticket(queue: Queue, now: dt.datetime | None = None) -> int | None:
-    """Return the expected wait in minutes of a number drawn now in ``queue`` (None: unknown)."""
-    ahead = Ticket.objects.filter(queue=queue, status=TicketStatus.WAITING).count()
-    return to_minutes(queue_load(queue, now).wait_seconds(ahead))

@@ -9,7 +9,7 @@ change writes), events (the event writer) and notices (the SMS "your turn is com
 
 from __future__ import annotations
 
-from skranke.queue.services.calling import call_next, call_ticket, resume
+from skranke.queue.services.calling import call_next, call_ticket, resume_parked_ticket
 from skranke.queue.services.issuing import (
     check_can_issue,
     find_ticket,
@@ -63,8 +63,8 @@ __all__ = [
     "queue_for_service",
     "recall",
     "reinstate",
-    "resume",
     "resume_counter",
+    "resume_parked_ticket",
     "save_note",
     "session_at",
     "start_serving",

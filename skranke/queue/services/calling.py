@@ -21,6 +21,7 @@ from skranke.organisation.models import Counter
 from skranke.queue.errors import CounterConflict, IllegalTransition
 from skranke.queue.models import (
     AT_COUNTER,
+    Actor,
     CounterSession,
     EventKind,
     Ticket,
@@ -28,17 +29,17 @@ from skranke.queue.models import (
 )
 from skranke.queue.services.notices import enqueue_due_notices
 from skranke.queue.services.records import (
+    move_ticket_if,
     record_ticket_event,
     reread,
     resolve_now,
-    take,
 )
 from skranke.queue.services.sessions import check_own_session
 
 # Calling ----------------------------------------------------------------------------------------
 
 
-def _active_session(session: CounterSession, staff: Any) -> CounterSession:
+def _active_session(session: CounterSession, staff: Actor) -> CounterSession:
     """Lock ``session``'s row in the caller's transaction, refresh it and return it.
 
     Calling checks the session under this lock, and closing or pausing the counter takes the same
@@ -55,7 +56,7 @@ def _active_session(session: CounterSession, staff: Any) -> CounterSession:
     return session
 
 
-def _call_values(counter: Counter, staff: Any, now: dt.datetime) -> dict[str, Any]:
+def _call_values(counter: Counter, staff: Actor, now: dt.datetime) -> dict[str, Any]:
     """Return what a call sets on the ticket, as the UPDATE writes it and as the caller's copy
     of the ticket takes it (first_called_at aside: a ticket called before keeps its first call)."""
     return {
@@ -72,13 +73,13 @@ def _to_counter(
     ticket_id: int,
     from_statuses: tuple[str, ...],
     counter: Counter,
-    staff: Any,
+    staff: Actor,
     now: dt.datetime,
 ) -> bool:
     # No savepoint: a refusal ends the caller's transaction (rolled back), and the conditional
     # UPDATE's row count, not an exception, tells a lost race.
     try:
-        return take(
+        return move_ticket_if(
             ticket_id,
             from_statuses,
             staff,
@@ -102,7 +103,9 @@ def _ordered_queue_ids(session: CounterSession) -> list[int]:
     return list(session.queues.order_by("sort_order", "prefix").values_list("id", flat=True))
 
 
-def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = None) -> Ticket | None:
+def call_next(
+    session: CounterSession, staff: Actor, now: dt.datetime | None = None
+) -> Ticket | None:
     """Call the next citizen to ``session``'s counter; returns the ticket, or None if nobody
     waits. Raises IllegalTransition when the counter is not open or is paused, CounterConflict
     when it already holds a ticket."""
@@ -127,7 +130,7 @@ def call_next(session: CounterSession, staff: Any, now: dt.datetime | None = Non
 
 
 def _call_first_waiting(
-    queue_ids: list[int], counter: Counter, session: CounterSession, staff: Any, now: dt.datetime
+    queue_ids: list[int], counter: Counter, session: CounterSession, staff: Actor, now: dt.datetime
 ) -> Ticket | None:
     # Only today's numbers: yesterday's leftovers wait for the end-of-day job to close them, and
     # calling one in the minutes before it runs would serve a citizen who went home long ago.
@@ -162,7 +165,7 @@ def _call_first_waiting(
 
 
 def call_ticket(
-    session: CounterSession, ticket: Ticket, staff: Any, now: dt.datetime | None = None
+    session: CounterSession, ticket: Ticket, staff: Actor, now: dt.datetime | None = None
 ) -> Ticket:
     """Call a specific waiting (or parked: resume) ticket of today to the counter; returns it.
 
@@ -189,8 +192,8 @@ def call_ticket(
     return ticket
 
 
-def resume(
-    ticket: Ticket, session: CounterSession, staff: Any, now: dt.datetime | None = None
+def resume_parked_ticket(
+    ticket: Ticket, session: CounterSession, staff: Actor, now: dt.datetime | None = None
 ) -> Ticket:
     """Call a parked citizen back to ``session``'s counter. Raises IllegalTransition."""
     if ticket.status != TicketStatus.PARKED:

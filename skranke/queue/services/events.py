@@ -7,7 +7,7 @@ from typing import Any
 
 from django.db import connection
 
-from skranke.queue.models import EventKind, TicketEvent
+from skranke.queue.models import Actor, EventKind, Ticket, TicketEvent
 
 # PostgreSQL channel the event hub LISTENs on; the payload is just the event id.
 NOTIFY_CHANNEL = "skranke_events"
@@ -18,10 +18,10 @@ def record_event(
     *,
     location_id: int,
     at: dt.datetime,
-    ticket: Any = None,
+    ticket: Ticket | None = None,
     queue_id: int | None = None,
     counter_id: int | None = None,
-    staff: Any = None,
+    staff: Actor = None,
     data: dict[str, Any] | None = None,
 ) -> TicketEvent:
     """Write one event in the caller's transaction and return it.

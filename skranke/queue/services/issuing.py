@@ -18,6 +18,7 @@ from skranke.organisation.hours import current_interval, next_opening
 from skranke.organisation.models import Location
 from skranke.queue.errors import IssueRefused
 from skranke.queue.models import (
+    Actor,
     DailySequence,
     EventKind,
     Priority,
@@ -134,7 +135,7 @@ def issue_ticket(
     source: Source,
     priority: Priority = Priority.NORMAL,
     note: str = "",
-    staff: Any = None,
+    staff: Actor = None,
     waiting_since: dt.datetime | None = None,
     now: dt.datetime | None = None,
 ) -> Ticket:

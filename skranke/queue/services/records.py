@@ -17,6 +17,7 @@ from django.utils.translation import gettext_lazy as _
 from skranke.lib.localtime import local_zone
 from skranke.queue.errors import IllegalTransition, NotYours
 from skranke.queue.models import (
+    Actor,
     CounterSession,
     Ending,
     EventKind,
@@ -37,7 +38,7 @@ def reread(ticket: Ticket) -> None:
     ticket.refresh_from_db(from_queryset=Ticket.objects.select_related("service", "counter"))
 
 
-def acted_on_by(staff: Any) -> Q:
+def acted_on_by(staff: Actor) -> Q:
     """The tickets ``staff`` may act on (docs/permissions.md, "Who acts on a ticket").
 
     A ticket at a counter is acted on only by the employee in that counter's open session; one
@@ -51,15 +52,16 @@ def acted_on_by(staff: Any) -> Q:
     return at_no_counter | Q(counter__in=own_counter.values("counter_id"))
 
 
-def take(
+def move_ticket_if(
     ticket_id: int,
     from_statuses: tuple[str, ...],
-    staff: Any,
+    staff: Actor,
     *,
     anywhere: bool = False,
     **changes: Any,
 ) -> bool:
-    """Move one ticket out of ``from_statuses`` as ``staff``; True when this caller won.
+    """Apply ``changes`` to one ticket if it is in one of ``from_statuses`` and ``staff`` may act
+    on it, in one conditional UPDATE; True when it moved (this caller won the race).
 
     The UPDATE applies the rule of acted_on_by, unless ``anywhere`` (the end-of-day job, and
     calls, whose session the caller has checked already).
@@ -71,7 +73,7 @@ def take(
 
 
 def refuse(
-    ticket: Ticket, from_statuses: tuple[str, ...], staff: Any, refusal: IllegalTransition
+    ticket: Ticket, from_statuses: tuple[str, ...], staff: Actor, refusal: IllegalTransition
 ) -> NoReturn:
     """Raise why a transition from ``from_statuses`` did not happen: NotYours when the ticket is
     in such a state but at another employee's counter, else ``refusal`` (its state is wrong)."""
@@ -89,7 +91,7 @@ def refuse(
 
 
 def record_ticket_event(
-    ticket: Ticket, kind: EventKind, staff: Any, now: dt.datetime, **extra: Any
+    ticket: Ticket, kind: EventKind, staff: Actor, now: dt.datetime, **extra: Any
 ) -> None:
     counter_id = extra.pop("counter_id", ticket.counter_id or ticket.last_counter_id)
     record_event(

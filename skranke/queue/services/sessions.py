@@ -8,18 +8,19 @@ happened, with its TicketEvent in the same transaction.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
+from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from skranke.audit.services import record_action
 from skranke.catalogue.models import Queue, QueueKind
-from skranke.organisation.models import Counter
+from skranke.organisation.models import Counter, TeamKind
 from skranke.queue.errors import CounterConflict, IllegalTransition, NotYours
 from skranke.queue.models import (
     AT_COUNTER,
+    Actor,
     CounterSession,
     EventKind,
     Ticket,
@@ -28,16 +29,16 @@ from skranke.queue.models import (
 from skranke.queue.services.events import record_event
 from skranke.queue.services.records import (
     leg_seconds,
+    move_ticket_if,
     record_ticket_event,
     reread,
     resolve_now,
-    take,
 )
 
 # Counter sessions -------------------------------------------------------------------------------
 
 
-def default_queues(staff: Any, counter: Counter) -> list[Queue]:
+def default_queues(staff: Actor, counter: Counter) -> list[Queue]:
     """Return the queues a staff member serves at ``counter``, from their teams.
 
     Front teams serve the front queues holding services of their subject areas; back teams serve
@@ -50,7 +51,7 @@ def default_queues(staff: Any, counter: Counter) -> list[Queue]:
         return list(queues.filter(kind=QueueKind.FRONT))
     areas = {area.pk for team in teams for area in team.subject_areas.all()}
     chosen = Q(kind=QueueKind.FRONT, services__subject_area__in=areas)
-    if any(team.kind == "back" for team in teams):
+    if any(team.kind == TeamKind.BACK for team in teams):
         chosen |= Q(kind=QueueKind.BACK)
     return list(queues.filter(chosen).distinct())
 
@@ -65,7 +66,7 @@ def open_session(counter: Counter | int) -> CounterSession | None:
     )
 
 
-def session_at(counter: Counter | int, staff: Any) -> CounterSession:
+def session_at(counter: Counter | int, staff: Actor) -> CounterSession:
     """Return ``staff``'s open session at ``counter``, with its counter and centre.
 
     Every caller that acts "at my counter" (the counter page, the API) finds the session here.
@@ -75,7 +76,7 @@ def session_at(counter: Counter | int, staff: Any) -> CounterSession:
     return own_session(open_session(counter), staff)
 
 
-def own_session(session: CounterSession | None, staff: Any) -> CounterSession:
+def own_session(session: CounterSession | None, staff: Actor) -> CounterSession:
     """Return ``session`` (a counter's open session, as open_session read it) if it is
     ``staff``'s; raises as session_at does."""
     if session is None:
@@ -84,7 +85,7 @@ def own_session(session: CounterSession | None, staff: Any) -> CounterSession:
     return session
 
 
-def check_own_session(session: CounterSession, staff: Any) -> None:
+def check_own_session(session: CounterSession, staff: Actor) -> None:
     # A session's employee never changes, so this needs no lock.
     if staff is None or session.staff_id != staff.pk:
         raise NotYours("not_your_session", _("This counter is open for someone else."))
@@ -92,7 +93,7 @@ def check_own_session(session: CounterSession, staff: Any) -> None:
 
 def open_counter(
     counter: Counter,
-    staff: Any,
+    staff: Actor,
     queues: list[Queue] | None = None,
     *,
     longest_waiting_first: bool = True,
@@ -105,6 +106,9 @@ def open_counter(
     another counter open, IllegalTransition for an inactive counter or foreign queues.
     """
     now = resolve_now(now)
+    if staff is None or isinstance(staff, AnonymousUser):
+        # Only a signed-in employee sits at a counter; pages and the API let nobody else here.
+        raise NotYours("not_signed_in", _("You do not have access to this."))
     if not counter.active:
         raise IllegalTransition("counter_inactive", _("This counter is not in use."))
     existing = CounterSession.objects.filter(closed_at__isnull=True).filter(
@@ -147,7 +151,9 @@ def open_counter(
     return session
 
 
-def _session_event(session: CounterSession, kind: EventKind, staff: Any, now: dt.datetime) -> None:
+def _session_event(
+    session: CounterSession, kind: EventKind, staff: Actor, now: dt.datetime
+) -> None:
     record_event(
         kind,
         location_id=session.counter.location_id,
@@ -158,7 +164,7 @@ def _session_event(session: CounterSession, kind: EventKind, staff: Any, now: dt
 
 
 def pause_counter(
-    session: CounterSession, staff: Any, now: dt.datetime | None = None
+    session: CounterSession, staff: Actor, now: dt.datetime | None = None
 ) -> CounterSession:
     """Pause an open counter: it calls nobody until resumed.
 
@@ -178,7 +184,7 @@ def pause_counter(
 
 
 def resume_counter(
-    session: CounterSession, staff: Any, now: dt.datetime | None = None
+    session: CounterSession, staff: Actor, now: dt.datetime | None = None
 ) -> CounterSession:
     """Resume a paused counter.
 
@@ -198,7 +204,7 @@ def resume_counter(
 
 
 def close_counter(
-    session: CounterSession, staff: Any, now: dt.datetime | None = None
+    session: CounterSession, staff: Actor, now: dt.datetime | None = None
 ) -> CounterSession:
     """Close a counter.
 
@@ -226,7 +232,7 @@ def close_counter(
 
 
 def close_abandoned_session(
-    session: CounterSession, lead: Any, now: dt.datetime | None = None
+    session: CounterSession, lead: Actor, now: dt.datetime | None = None
 ) -> CounterSession:
     """Close a colleague's counter session left open (they went home, their tablet died).
 
@@ -240,7 +246,7 @@ def close_abandoned_session(
         CounterSession.objects.select_for_update().get(pk=session.pk)
         parked = []
         for ticket in Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER):
-            if take(
+            if move_ticket_if(
                 ticket.pk,
                 AT_COUNTER,
                 lead,

@@ -1,18 +1,20 @@
 """What happens to a citizen at and after the counter: recall, serve, no-show, reinstate, park,
-transfer, finish and cancel, and closing queues and days (DESIGN.md, Definitions).
+transfer, finish, cancel and the staff note, and closing queues and days (DESIGN.md,
+Definitions).
 
-Each public function is one transition, decided by a conditional UPDATE (ledger.take) whose row
-count says whether it happened, with its TicketEvent in the same transaction and the VisitFact
-when the visit ends. The same UPDATE applies the rule of who acts on a ticket (ledger.acted_on_by):
-one at a counter only the employee in that counter's open session; the refusal says which of
-the two (state or counter) stood in the way. The staff decisions a manager may review later
-(no-show, reinstate, transfer, staff cancel, queue closing) are written to the audit log in the
-same transaction. skranke.queue.services re-exports them, so callers use one module.
+Each public function is one transition, decided by a conditional UPDATE
+(records.move_ticket_if) whose row count says whether it happened, with its TicketEvent in the
+same transaction and the VisitFact when the visit ends. The same UPDATE applies the rule of who
+acts on a ticket (records.acted_on_by): one at a counter only the employee in that counter's open
+session; the refusal says which of the two (state or counter) stood in the way. The staff
+decisions a manager may review later (no-show, reinstate, transfer, staff cancel, queue closing)
+are written to the audit log in the same transaction.
 """
+
+from __future__ import annotations
 
 import datetime as dt
 import functools
-from typing import Any
 
 from django.conf import settings
 from django.db import transaction
@@ -26,6 +28,7 @@ from skranke.lib.validators import validate_no_cpr
 from skranke.queue.errors import IllegalTransition
 from skranke.queue.models import (
     AT_COUNTER,
+    Actor,
     CancelReason,
     Ending,
     EventKind,
@@ -41,21 +44,21 @@ from skranke.queue.services.notices import enqueue_due_notices, forget_sms_notic
 from skranke.queue.services.records import (
     acted_on_by,
     leg_seconds,
+    move_ticket_if,
     record_ticket_event,
     refuse,
     reread,
     resolve_now,
-    take,
     write_visit_fact,
 )
 
 
-def recall(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+def recall(ticket: Ticket, staff: Actor, now: dt.datetime | None = None) -> Ticket:
     """Show a called number again on the display. Raises IllegalTransition unless called."""
     now = resolve_now(now)
     called = (TicketStatus.CALLED,)
     with transaction.atomic():
-        if not take(ticket.pk, called, staff, recall_count=F("recall_count") + 1):
+        if not move_ticket_if(ticket.pk, called, staff, recall_count=F("recall_count") + 1):
             refuse(
                 ticket,
                 called,
@@ -67,12 +70,12 @@ def recall(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket
     return ticket
 
 
-def start_serving(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+def start_serving(ticket: Ticket, staff: Actor, now: dt.datetime | None = None) -> Ticket:
     """The citizen has come to the counter. Raises IllegalTransition unless called."""
     now = resolve_now(now)
     called = (TicketStatus.CALLED,)
     with transaction.atomic():
-        if not take(ticket.pk, called, staff, status=TicketStatus.SERVING):
+        if not move_ticket_if(ticket.pk, called, staff, status=TicketStatus.SERVING):
             refuse(
                 ticket,
                 called,
@@ -84,7 +87,7 @@ def start_serving(ticket: Ticket, staff: Any, now: dt.datetime | None = None) ->
     return ticket
 
 
-def mark_no_show(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+def mark_no_show(ticket: Ticket, staff: Actor, now: dt.datetime | None = None) -> Ticket:
     """End a called visit whose citizen did not come, after SKRANKE_NO_SHOW_AFTER_RECALLS recalls.
 
     Raises IllegalTransition when the number is not called or not recalled often enough.
@@ -120,7 +123,7 @@ def mark_no_show(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> 
     return ticket
 
 
-def reinstate(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+def reinstate(ticket: Ticket, staff: Actor, now: dt.datetime | None = None) -> Ticket:
     """Put a no-show back in line the same day, at its original place; the visit goes on.
 
     Raises IllegalTransition when it is not a no-show of today.
@@ -141,14 +144,14 @@ def reinstate(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Tic
     return ticket
 
 
-def park(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
+def park(ticket: Ticket, staff: Actor, now: dt.datetime | None = None) -> Ticket:
     """Set a citizen aside (e.g. to fetch a document); the counter is free for the next one.
 
     Raises IllegalTransition unless the number is at a counter.
     """
     now = resolve_now(now)
     with transaction.atomic():
-        won = take(
+        won = move_ticket_if(
             ticket.pk,
             AT_COUNTER,
             staff,
@@ -169,7 +172,9 @@ def park(ticket: Ticket, staff: Any, now: dt.datetime | None = None) -> Ticket:
     return ticket
 
 
-def transfer(ticket: Ticket, to_queue: Queue, staff: Any, now: dt.datetime | None = None) -> Ticket:
+def transfer(
+    ticket: Ticket, to_queue: Queue, staff: Actor, now: dt.datetime | None = None
+) -> Ticket:
     """Send the citizen to wait in ``to_queue`` (front or back office), keeping their arrival
     time and number. Raises IllegalTransition unless the number is at a counter or parked, or
     when the queue is at another centre."""
@@ -178,7 +183,7 @@ def transfer(ticket: Ticket, to_queue: Queue, staff: Any, now: dt.datetime | Non
         raise IllegalTransition("foreign_queue", _("Choose an active queue at this centre."))
     movable = (*AT_COUNTER, TicketStatus.PARKED)
     with transaction.atomic():
-        won = take(
+        won = move_ticket_if(
             ticket.pk,
             movable,
             staff,
@@ -211,7 +216,7 @@ def transfer(ticket: Ticket, to_queue: Queue, staff: Any, now: dt.datetime | Non
 
 def finish(
     ticket: Ticket,
-    staff: Any,
+    staff: Actor,
     *,
     outcome: Outcome,
     subject_area: SubjectArea | None = None,
@@ -230,7 +235,7 @@ def finish(
         )
     area_id = subject_area.pk if subject_area else ticket.service.subject_area_id
     with transaction.atomic():
-        won = take(
+        won = move_ticket_if(
             ticket.pk,
             AT_COUNTER,
             staff,
@@ -261,7 +266,7 @@ def finish(
 
 
 def cancel(
-    ticket: Ticket, reason: CancelReason, staff: Any = None, now: dt.datetime | None = None
+    ticket: Ticket, reason: CancelReason, staff: Actor = None, now: dt.datetime | None = None
 ) -> Ticket:
     """Cancel a visit: a citizen may cancel while waiting; staff also a parked or called one.
 
@@ -272,7 +277,7 @@ def cancel(
     if reason != CancelReason.CITIZEN:
         allowed = (TicketStatus.WAITING, TicketStatus.PARKED, *AT_COUNTER)
     with transaction.atomic():
-        won = take(
+        won = move_ticket_if(
             ticket.pk,
             allowed,
             staff,
@@ -308,7 +313,7 @@ def cancel(
 
 
 def close_queue_now(
-    queue: Queue, reason: str, staff: Any, now: dt.datetime | None = None
+    queue: Queue, reason: str, staff: Actor, now: dt.datetime | None = None
 ) -> QueueClosure:
     """Stop new numbers in ``queue`` for the rest of today; waiting citizens stay in line.
 
@@ -352,7 +357,7 @@ def close_days_before(day: dt.date, now: dt.datetime | None = None) -> int:
     return closed
 
 
-def save_note(ticket: Ticket, staff: Any, text: str) -> Ticket:
+def save_note(ticket: Ticket, staff: Actor, text: str) -> Ticket:
     """Replace the staff note of the ticket at ``staff``'s counter; returns the ticket.
 
     A note is not a step of the visit, so it writes no event. Raises
@@ -361,7 +366,7 @@ def save_note(ticket: Ticket, staff: Any, text: str) -> Ticket:
     """
     validate_no_cpr(text)
     with transaction.atomic():
-        if not take(ticket.pk, AT_COUNTER, staff, note=text):
+        if not move_ticket_if(ticket.pk, AT_COUNTER, staff, note=text):
             refuse(
                 ticket,
                 AT_COUNTER,

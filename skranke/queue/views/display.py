@@ -28,7 +28,7 @@ def display(request: HttpRequest, slug: str) -> HttpResponse:
             "location": location,
             "status": location_status(location),
             "status_url": status_url,
-            "stream_url": status_url.removesuffix("status") + "events",
+            "stream_url": reverse("api:location_events", args=[location.slug]),
             "heartbeat_url": reverse("api:device-heartbeat"),
         },
     )

@@ -69,7 +69,7 @@ def _page(
             "position": estimate.position,
             "expected_wait": estimate.expected_wait_minutes,
             "state_url": state_url,
-            "stream_url": f"{state_url}/events",
+            "stream_url": reverse("api:ticket_events", args=[ticket.token]),
             "sms_places_ahead": settings.SKRANKE_SMS_NOTICE_PLACES_AHEAD,
             "sms_masked_phone": notices.masked_phone(ticket),
             "sms_last_digits": ticket.notify_phone[-2:],

@@ -6,7 +6,7 @@ Every race starts its threads together at a barrier, each thread on its own data
 which it closes at the end. Each guard was removed once, in a copy of the code, and the tests
 run on both databases (then the copy was thrown away):
 
-- ``status__in=from_statuses`` in ``ledger.take`` removed: the same-number race (every
+- ``status__in=from_statuses`` in ``records.move_ticket_if`` removed: the same-number race (every
   counter "won") and the racing finishes (IntegrityError: a second visit fact) failed on both
   databases. The call-next races still passed: on SQLite IMMEDIATE transactions serialise
   call-next, on PostgreSQL ``FOR UPDATE SKIP LOCKED`` alone keeps counters apart.

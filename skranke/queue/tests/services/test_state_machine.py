@@ -339,7 +339,7 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         staff = self.acting(desk.staff)
 
         def resume() -> Ticket:
-            return services.resume(self.fresh(pk), desk.session, staff, now=self.now)
+            return services.resume_parked_ticket(self.fresh(pk), desk.session, staff, now=self.now)
 
         if self.expected[pk].status != TicketStatus.PARKED:
             self.refused(IllegalTransition, "not_parked", resume)

@@ -22,6 +22,7 @@ from skranke.queue.errors import IllegalTransition, NotYours
 from skranke.queue.live.hub import PUBLIC_KINDS
 from skranke.queue.models import (
     AT_COUNTER,
+    Actor,
     CounterSession,
     Outcome,
     ReferredTo,
@@ -51,19 +52,19 @@ class Refusal(Exception):
 # Looking things up ------------------------------------------------------------------------------
 
 
-def _counter(counter_id: int) -> Counter:
+def counter_or_404(counter_id: int) -> Counter:
     return get_object_or_404(Counter.objects.select_related("location"), pk=counter_id)
 
 
 def counter_location(request: HttpRequest, counter_id: int, **_kwargs: object) -> Location:
-    return _counter(counter_id).location
+    return counter_or_404(counter_id).location
 
 
-def _is_htmx(request: HttpRequest) -> bool:
+def is_htmx(request: HttpRequest) -> bool:
     return bool(getattr(request, "htmx", False))
 
 
-def _my_session(request: HttpRequest, counter: Counter) -> CounterSession:
+def my_session(request: HttpRequest, counter: Counter) -> CounterSession:
     """Return the signed-in staff member's open session at ``counter`` (services.session_at).
 
     Raises Refusal (409) when the counter is not open, (403) when it is open for someone else.
@@ -76,7 +77,7 @@ def _my_session(request: HttpRequest, counter: Counter) -> CounterSession:
         raise Refusal(refusal.message) from None
 
 
-def _ticket_here(counter: Counter, ticket_id: int) -> Ticket:
+def ticket_here(counter: Counter, ticket_id: int) -> Ticket:
     """Return the ticket at ``counter``'s centre; Http404 for unknown numbers and others'."""
     return get_object_or_404(
         Ticket.objects.select_related("service", "service__subject_area", "queue", "location"),
@@ -85,7 +86,7 @@ def _ticket_here(counter: Counter, ticket_id: int) -> Ticket:
     )
 
 
-def _check_at_counter(counter: Counter, ticket: Ticket) -> None:
+def check_at_counter(counter: Counter, ticket: Ticket) -> None:
     """Raise Refusal unless ``ticket`` is the one at ``counter``."""
     if ticket.counter_id != counter.pk or ticket.status not in AT_COUNTER:
         raise Refusal(_("Number %(number)s is not at your counter.") % {"number": ticket})
@@ -99,7 +100,7 @@ def _current_ticket(counter: Counter) -> Ticket | None:
     )
 
 
-def _served_locations(request: HttpRequest) -> list[Location]:
+def served_locations(request: HttpRequest) -> list[Location]:
     return [
         location
         for location in Location.objects.filter(active=True)
@@ -169,14 +170,14 @@ def todays_no_shows(session: CounterSession, today: dt.date) -> QuerySet[Ticket]
     )
 
 
-def served_today(staff: Any, today: dt.date) -> int:
+def served_today(staff: Actor, today: dt.date) -> int:
     """Return how many visits ``staff`` finished today."""
     return Ticket.objects.filter(
-        served_by=staff, status=TicketStatus.FINISHED, issue_date=today
+        served_by=staff.pk if staff else None, status=TicketStatus.FINISHED, issue_date=today
     ).count()
 
 
-def _panel_context(session: CounterSession) -> dict[str, Any]:
+def panel_context(session: CounterSession) -> dict[str, Any]:
     now = timezone.now()
     rows = queue_rows(session, now)
     return {
@@ -210,7 +211,7 @@ def _working_context(
     bound = bound or {}
     counter = session.counter
     ticket = _current_ticket(counter)
-    context = _panel_context(session)
+    context = panel_context(session)
     context.update(
         location=counter.location,
         alert=alert,
@@ -246,18 +247,18 @@ def _working_context(
 def _page_context(request: HttpRequest, session: CounterSession, **extra: Any) -> dict[str, Any]:
     context = _working_context(request, session, **extra)
     context.update(
-        events_url=reverse("api:location_events", kwargs={"slug": session.counter.location.slug}),
+        events_url=reverse("api:location_events", args=[session.counter.location.slug]),
         event_kinds=" ".join(PUBLIC_KINDS),
         login_url=reverse(settings.LOGIN_URL),
     )
     return context
 
 
-def _working_page(
+def render_working_page(
     request: HttpRequest, session: CounterSession, *, status: int = 200, **extra: Any
 ) -> HttpResponse:
     """Answer with the working area (htmx, always 200) or the whole page (with ``status``)."""
-    if _is_htmx(request):
+    if is_htmx(request):
         return render(
             request,
             "queue/counter/workspace_response.html",

@@ -44,15 +44,15 @@ from skranke.queue.models import (
 )
 from skranke.queue.views.counter.context import (
     Refusal,
-    _check_at_counter,
-    _counter,
-    _is_htmx,
-    _my_session,
-    _panel_context,
-    _served_locations,
-    _ticket_here,
-    _working_page,
+    check_at_counter,
     counter_location,
+    counter_or_404,
+    is_htmx,
+    my_session,
+    panel_context,
+    render_working_page,
+    served_locations,
+    ticket_here,
 )
 from skranke.queue.views.counter.forms import (
     CallNumberForm,
@@ -150,7 +150,7 @@ def _choose_page(
     alert: str = "",
     status: int = 200,
 ) -> HttpResponse:
-    locations = [only.location] if only else _served_locations(request)
+    locations = [only.location] if only else served_locations(request)
     centres = []
     for location in locations:
         form = bound if bound is not None and bound.location.pk == location.pk else None
@@ -179,7 +179,7 @@ def choose(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 @requires(Capability.SERVE_AT_COUNTER)
-def open_counter(request: HttpRequest) -> HttpResponse:
+def open_chosen_counter(request: HttpRequest) -> HttpResponse:
     """Open the chosen counter serving the chosen queues, then go to its working page."""
     raw_location = request.POST.get("location", "")
     location = Location.objects.filter(pk=parse_id(raw_location) or 0, active=True).first()
@@ -211,25 +211,25 @@ def open_counter(request: HttpRequest) -> HttpResponse:
 @requires(Capability.SERVE_AT_COUNTER, location_from=counter_location)
 def working_page(request: HttpRequest, counter_id: int) -> HttpResponse:
     """The counter's working page; a counter not open yet offers to open it."""
-    counter = _counter(counter_id)
+    counter = counter_or_404(counter_id)
     session = services.open_session(counter)
     if session is None:
         return _choose_page(request, only=counter)
     if session.staff_id != request.user.pk:
         return render(request, "queue/counter/taken.html", {"counter": counter, "session": session})
-    return _working_page(request, session)
+    return render_working_page(request, session)
 
 
 @require_safe
 @requires(Capability.SERVE_AT_COUNTER, location_from=counter_location)
 def queue_panel(request: HttpRequest, counter_id: int) -> HttpResponse:
     """The queue panel alone, which the page refreshes on every live event."""
-    counter = _counter(counter_id)
+    counter = counter_or_404(counter_id)
     try:
-        session = _my_session(request, counter)
+        session = my_session(request, counter)
     except Refusal as refusal:
         return render(request, "queue/counter/panel_closed.html", {"message": refusal.message})
-    return render(request, "queue/counter/_queue_panel.html", _panel_context(session))
+    return render(request, "queue/counter/_queue_panel.html", panel_context(session))
 
 
 Action = Callable[[HttpRequest, Counter, CounterSession], str]
@@ -241,25 +241,25 @@ def _act(request: HttpRequest, counter_id: int, action: Action) -> HttpResponse:
     ``action`` returns the message for the status region, or raises Refusal, QueueError or
     _FormErrors, which the page shows in its alert region or beside the form.
     """
-    counter = _counter(counter_id)
+    counter = counter_or_404(counter_id)
     try:
-        session = _my_session(request, counter)
+        session = my_session(request, counter)
     except Refusal as refusal:
         return _refused_without_session(request, counter, refusal)
     try:
         message = action(request, counter, session)
     except _FormErrors as invalid:
         alert = _("Please correct the marked field.")
-        return _working_page(
+        return render_working_page(
             request, session, status=invalid.status, alert=alert, bound=invalid.forms
         )
     except Refusal as refusal:
-        return _working_page(request, session, status=refusal.status, alert=refusal.message)
+        return render_working_page(request, session, status=refusal.status, alert=refusal.message)
     except QueueError as refusal:
         status = 403 if isinstance(refusal, NotYours) else 409
-        return _working_page(request, session, status=status, alert=refusal.message)
-    if _is_htmx(request):
-        return _working_page(request, session, notice=message)
+        return render_working_page(request, session, status=status, alert=refusal.message)
+    if is_htmx(request):
+        return render_working_page(request, session, notice=message)
     messages.success(request, message)
     return redirect("queue:counter", counter_id=counter.pk)
 
@@ -274,7 +274,7 @@ def _refused_without_session(
         {"counter": counter, "message": refusal.message},
         status=refusal.status,
     )
-    if _is_htmx(request):
+    if is_htmx(request):
         # The working area belongs to a session that ended (e.g. closed in another tab):
         # load the whole page again, which shows what is true now.
         response.status_code = 200
@@ -314,7 +314,7 @@ def pause(request: HttpRequest, counter: Counter, session: CounterSession) -> st
 
 
 @counter_action
-def resume_counter(request: HttpRequest, counter: Counter, session: CounterSession) -> str:
+def resume_paused_counter(request: HttpRequest, counter: Counter, session: CounterSession) -> str:
     services.resume_counter(session, request.user)
     return _("The counter is open again.")
 
@@ -323,18 +323,18 @@ def resume_counter(request: HttpRequest, counter: Counter, session: CounterSessi
 @requires(Capability.SERVE_AT_COUNTER, location_from=counter_location)
 def close(request: HttpRequest, counter_id: int) -> HttpResponse:
     """Close the counter and go back to the list of counters."""
-    counter = _counter(counter_id)
+    counter = counter_or_404(counter_id)
     try:
-        session = _my_session(request, counter)
+        session = my_session(request, counter)
     except Refusal as refusal:
         return _refused_without_session(request, counter, refusal)
     try:
         services.close_counter(session, request.user)
     except QueueError as refusal:
         status = 403 if isinstance(refusal, NotYours) else 409
-        return _working_page(request, session, status=status, alert=refusal.message)
+        return render_working_page(request, session, status=status, alert=refusal.message)
     messages.success(request, _("Counter %(number)s is closed.") % {"number": counter.number})
-    if _is_htmx(request):
+    if is_htmx(request):
         response = HttpResponse()
         response["HX-Redirect"] = reverse("queue:counter-choose")
         return response
@@ -376,19 +376,19 @@ def call_number(request: HttpRequest, counter: Counter, session: CounterSession)
 
 
 def recall(request: HttpRequest, counter: Counter, session: CounterSession, ticket: Ticket) -> str:
-    _check_at_counter(counter, ticket)
+    check_at_counter(counter, ticket)
     services.recall(ticket, request.user)
     return _("%(number)s is called again.") % {"number": ticket.display_number}
 
 
 def no_show(request: HttpRequest, counter: Counter, session: CounterSession, ticket: Ticket) -> str:
-    _check_at_counter(counter, ticket)
+    check_at_counter(counter, ticket)
     services.mark_no_show(ticket, request.user)
     return _("%(number)s did not show up.") % {"number": ticket.display_number}
 
 
 def park(request: HttpRequest, counter: Counter, session: CounterSession, ticket: Ticket) -> str:
-    _check_at_counter(counter, ticket)
+    check_at_counter(counter, ticket)
     services.park(ticket, request.user)
     return _("%(number)s is parked; the counter is free.") % {"number": ticket.display_number}
 
@@ -396,7 +396,7 @@ def park(request: HttpRequest, counter: Counter, session: CounterSession, ticket
 def transfer(
     request: HttpRequest, counter: Counter, session: CounterSession, ticket: Ticket
 ) -> str:
-    _check_at_counter(counter, ticket)
+    check_at_counter(counter, ticket)
     form = TransferForm(ticket, request.POST)
     if not form.is_valid():
         raise _FormErrors(transfer=form)
@@ -409,7 +409,7 @@ def transfer(
 
 
 def note(request: HttpRequest, counter: Counter, session: CounterSession, ticket: Ticket) -> str:
-    _check_at_counter(counter, ticket)
+    check_at_counter(counter, ticket)
     form = NoteForm(request.POST)
     if not form.is_valid():
         raise _FormErrors(note=form)
@@ -418,7 +418,7 @@ def note(request: HttpRequest, counter: Counter, session: CounterSession, ticket
 
 
 def finish(request: HttpRequest, counter: Counter, session: CounterSession, ticket: Ticket) -> str:
-    _check_at_counter(counter, ticket)
+    check_at_counter(counter, ticket)
     form = FinishForm(ticket, request.POST)
     if not form.is_valid():
         raise _FormErrors(finish=form)
@@ -435,10 +435,10 @@ def finish(request: HttpRequest, counter: Counter, session: CounterSession, tick
 # Parked numbers and no-shows --------------------------------------------------------------------
 
 
-def resume_parked(
+def call_back_parked(
     request: HttpRequest, counter: Counter, session: CounterSession, ticket: Ticket
 ) -> str:
-    services.resume(ticket, session, request.user)
+    services.resume_parked_ticket(ticket, session, request.user)
     return _("%(number)s is called back to counter %(counter)s.") % {
         "number": ticket.display_number,
         "counter": counter.number,
@@ -460,7 +460,7 @@ TICKET_ACTIONS: dict[str, TicketAction] = {
     "transfer": transfer,
     "note": note,
     "finish": finish,
-    "resume": resume_parked,
+    "resume": call_back_parked,
     "reinstate": reinstate,
 }
 
@@ -475,6 +475,6 @@ def ticket_view(request: HttpRequest, counter_id: int, ticket_id: int, action: s
 
     def act(request: HttpRequest, counter: Counter, session: CounterSession) -> str:
         assert function is not None
-        return function(request, counter, session, _ticket_here(counter, ticket_id))
+        return function(request, counter, session, ticket_here(counter, ticket_id))
 
     return _act(request, counter_id, act)
