@@ -417,6 +417,11 @@ class EventKind(models.TextChoices):
     QUEUE_CLOSED = "queue_closed", _("queue closed")
 
 
+# The PostgreSQL channel on which each new TicketEvent's id is announced when its transaction
+# commits (skranke.queue.services.events writes, skranke.queue.live.hub_postgres listens).
+NOTIFY_CHANNEL = "skranke_events"
+
+
 class TicketEvent(models.Model):
     """One change on the floor; its id orders the live streams and resumes them."""
 

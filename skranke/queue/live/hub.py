@@ -4,7 +4,8 @@ live streams of that process (DESIGN.md, Architecture: Live updates).
 On PostgreSQL the hub holds one dedicated async psycopg connection (autocommit, straight to the
 database, not through Django's pool) that LISTENs on the channel `record_event` notifies; on
 SQLite, where a single process writes, it polls the event table a few times a second. Either way
-it fans each event out to bounded asyncio queues, one per connected client, in id order.
+it fans each event out to bounded asyncio queues, one per connected client, in id order (the
+PostgreSQL hub and its ordering of events: hub_postgres.py).
 
 Each event is read once with the username of the staff member who caused it, and offered in three
 forms, each encoded once however many clients it goes to (skranke.queue.live.streams picks one):
@@ -22,8 +23,6 @@ forms, each encoded once however many clients it goes to (skranke.queue.live.str
 - `ticket_message`: the whole event without the staff member, for the stream of the citizen whose
   ticket it is (their own visit's outcome is theirs to see).
 - `staff_message`: the whole event plus `staff` (username, or null), for signed-in staff.
-
-The PostgreSQL hub and its ordering of events are in hub_postgres.py.
 """
 
 from __future__ import annotations

@@ -28,8 +28,7 @@ from psycopg import sql
 
 from skranke.organisation.models import Counter
 from skranke.queue.live.hub import BATCH, EventHub, HubEvent
-from skranke.queue.models import TicketEvent
-from skranke.queue.services.events import NOTIFY_CHANNEL
+from skranke.queue.models import NOTIFY_CHANNEL, TicketEvent
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 from skranke.queue.services.calling import call_next, call_ticket, resume_parked_ticket
 from skranke.queue.services.issuing import (
     check_can_issue,
+    drawable_services,
     find_ticket,
     issue_ticket,
     queue_for_service,
@@ -51,6 +52,7 @@ __all__ = [
     "close_days_before",
     "close_queue_now",
     "default_queues",
+    "drawable_services",
     "find_ticket",
     "finish",
     "issue_ticket",

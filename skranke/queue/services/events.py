@@ -7,10 +7,7 @@ from typing import Any
 
 from django.db import connection
 
-from skranke.queue.models import Actor, EventKind, Ticket, TicketEvent
-
-# PostgreSQL channel the event hub LISTENs on; the payload is just the event id.
-NOTIFY_CHANNEL = "skranke_events"
+from skranke.queue.models import NOTIFY_CHANNEL, Actor, EventKind, Ticket, TicketEvent
 
 
 def record_event(

@@ -50,6 +50,23 @@ def queue_for_service(location: Location, service: Service) -> Queue:
     return queue
 
 
+def drawable_services(location: Location) -> list[Service]:
+    """Return the walk-in services some active front queue at ``location`` takes."""
+    return list(
+        Service.objects.filter(
+            active=True,
+            walk_in=True,
+            subject_area__active=True,
+            queues__location=location,
+            queues__kind=QueueKind.FRONT,
+            queues__active=True,
+        )
+        .select_related("subject_area")
+        .distinct()
+        .order_by("subject_area__sort_order", "subject_area__name", "sort_order", "name")
+    )
+
+
 def check_can_issue(queue: Queue, now: dt.datetime) -> None:
     """Return quietly when ``queue`` takes new numbers at ``now``.
 

@@ -28,7 +28,6 @@ from skranke.queue import services
 from skranke.queue.errors import IssueRefused
 from skranke.queue.models import Priority, Source, Ticket
 from skranke.queue.reads.estimates import estimate_for_ticket
-from skranke.queue.views.kiosk import drawable_services
 
 NOTE_MAX_LENGTH = 200
 
@@ -67,7 +66,7 @@ def _groups(offered: list[Service]) -> list[tuple[SubjectArea, list[Service]]]:
 def start(request: HttpRequest, slug: str) -> HttpResponse:
     """The form; a POST issues the number and shows it, or says plainly why not."""
     location = floor_location(request, slug)
-    offered = drawable_services(location)
+    offered = services.drawable_services(location)
     may_mark_urgent = has_capability(request, Capability.MANAGE_QUEUES, location)
     form = IssueForm(offered, request.POST if request.method == "POST" else None)
     refusal: IssueRefused | None = None

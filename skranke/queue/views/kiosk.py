@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from skranke.access.permissions import Capability, requires
 from skranke.access.ratelimit import rate_limit
-from skranke.catalogue.models import QueueKind, Service, SubjectArea
+from skranke.catalogue.models import Service, SubjectArea
 from skranke.lib.ids import parse_id
 from skranke.organisation.hours import centre_today
 from skranke.organisation.models import Location
@@ -28,23 +28,6 @@ from skranke.queue.reads.estimates import estimate_for_ticket
 
 def kiosk_location(request: HttpRequest, slug: str, **_kwargs: object) -> Location:
     return get_object_or_404(Location, slug=slug, active=True)
-
-
-def drawable_services(location: Location) -> list[Service]:
-    """Return the walk-in services some active front queue at ``location`` takes."""
-    return list(
-        Service.objects.filter(
-            active=True,
-            walk_in=True,
-            subject_area__active=True,
-            queues__location=location,
-            queues__kind=QueueKind.FRONT,
-            queues__active=True,
-        )
-        .select_related("subject_area")
-        .distinct()
-        .order_by("subject_area__sort_order", "subject_area__name", "sort_order", "name")
-    )
 
 
 def _context(request: HttpRequest, location: Location, **extra: object) -> dict[str, object]:
@@ -62,7 +45,7 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     """Subject areas to choose from, or a plain 'closed' message with the next opening."""
     location = kiosk_location(request, slug)
     today = centre_today(location, timezone.now())
-    drawable = drawable_services(location)
+    drawable = services.drawable_services(location)
     areas: dict[int, SubjectArea] = {}
     for service in drawable:
         areas.setdefault(service.subject_area_id, service.subject_area)
@@ -87,7 +70,7 @@ def area(request: HttpRequest, slug: str, area_slug: str) -> HttpResponse:
     """The services of one subject area, as big buttons."""
     location = kiosk_location(request, slug)
     chosen = get_object_or_404(SubjectArea, slug=area_slug, active=True)
-    offered = [s for s in drawable_services(location) if s.subject_area_id == chosen.pk]
+    offered = [s for s in services.drawable_services(location) if s.subject_area_id == chosen.pk]
     if not offered:
         return redirect("queue:kiosk", slug=slug)
     return render(
