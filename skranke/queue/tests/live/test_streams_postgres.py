@@ -28,6 +28,7 @@ from skranke.testing.streams import (
 
 pytestmark = pytest.mark.postgres
 
+
 @pytest.fixture
 def centre(transactional_db: None) -> Centre:
     # Committed, so that the server process sees it.
