@@ -355,7 +355,8 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
 
     # At the counter ------------------------------------------------------------------------------
 
-    def recall(self, pk: int) -> None:
+    def recall(self, pk: int) -> bool:
+        """Recall the number; True when it was recalled (not refused)."""
         self.tick()
         expected = self.expected[pk]
         allowed = expected.status == TicketStatus.CALLED
@@ -367,6 +368,8 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
             (TicketStatus.CALLED,),
         ):
             expected.recalls += 1
+            return True
+        return False
 
     def serve(self, pk: int) -> None:
         self.tick()
@@ -496,7 +499,8 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
             while self.expected[pk].status == TicketStatus.CALLED and (
                 self.expected[pk].recalls < needed
             ):
-                self.recall(pk)
+                if not self.recall(pk):
+                    break  # Someone else acts, and is refused: no recall will ever count.
             self.no_show(pk)
         elif step == "transfer":
             self.transfer(pk, queue_index)
