@@ -10,6 +10,7 @@ compares them with the URL resolver and the OpenAPI document.
 from __future__ import annotations
 
 import re
+from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -25,11 +26,12 @@ from skranke.organisation.models import Role
 # Rules: who may use a route ---------------------------------------------------------------------
 
 
-class Rule:
+class Rule(ABC):
     """Who may use a route; `allows` answers for one caller and centre A's objects."""
 
+    @abstractmethod
     def allows(self, caller: Caller) -> bool:
-        raise NotImplementedError
+        """Return whether ``caller`` may use the route."""
 
 
 @dataclass(frozen=True)
