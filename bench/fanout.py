@@ -16,16 +16,18 @@ import json
 import os
 import resource
 import secrets
-import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
+
+from bench.fanout_seed import seed_database, setup_main
+from bench.probes import database_sessions, percentile, process_status
 
 # The stream clients connect this many at a time: each start reads a snapshot from the
 # database, and a thousand at once would only queue for the servers' connection pools.
@@ -41,119 +43,6 @@ SERVER_START_TIMEOUT_SECONDS = 60.0
 # Goals from the issue.
 LATENCY_GOAL_SECONDS = 0.5
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/skranke_bench_fanout"
-SETUP_MARKER = "FANOUT-SETUP "
-
-
-# Seeding (runs in a subprocess with Django set up on the benchmark database) ------------------
-
-
-def _seed(counters: int, tickets: int) -> dict[str, Any]:
-    """Migrate, then create a centre with ``counters`` open counters (each its own staff member
-    and API token) and ``tickets`` waiting numbers; return what the load generator needs."""
-    from django.contrib.auth.models import User
-    from django.core.management import call_command
-
-    from skranke.access.services import create_api_token
-    from skranke.catalogue.models import Queue, Service, SubjectArea
-    from skranke.organisation.models import Counter, Location, Role, StaffProfile
-    from skranke.queue import services
-    from skranke.queue.models import Source
-
-    call_command("migrate", verbosity=0, interactive=False)
-    suffix = secrets.token_hex(4)
-    location = Location.objects.create(
-        name=f"Fan-out benchmark {suffix}", slug=f"fanout-{suffix}", always_open=True
-    )
-    area = SubjectArea.objects.create(name=f"Pas {suffix}", slug=f"pas-{suffix}")
-    service = Service.objects.create(
-        subject_area=area, name="Pas", slug=f"pas-{suffix}", typical_duration=10
-    )
-    queue = Queue.objects.create(location=location, prefix="P", name="Pas")
-    queue.services.set([service])
-    staff_tokens = []
-    for number in range(1, counters + 1):
-        counter = Counter.objects.create(location=location, number=number)
-        # A fast hash: the password is never used, only the API token.
-        user = User.objects.create(username=f"fanout-{suffix}-{number}")
-        user.set_unusable_password()
-        user.save(update_fields=["password"])
-        StaffProfile.objects.create(user=user, role=Role.COUNTER_STAFF)
-        services.open_counter(counter, user, [queue])
-        _token, secret = create_api_token(user, "fan-out benchmark")
-        staff_tokens.append({"counter": counter.pk, "token": secret})
-    for _ in range(tickets):
-        services.issue_ticket(location, service, source=Source.KIOSK)
-    return {"slug": location.slug, "counters": staff_tokens}
-
-
-def _setup_main(counters: int, tickets: int) -> None:
-    import django
-
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "skranke.settings")
-    django.setup()
-    print(SETUP_MARKER + json.dumps(_seed(counters, tickets)), flush=True)
-
-
-def seed_database(database_url: str, environment: dict[str, str], counters: int) -> dict[str, Any]:
-    """Run the seeding in a subprocess; return its result. Raises RuntimeError on failure."""
-    result = subprocess.run(
-        [sys.executable, "-m", "bench.fanout", "--setup", "--counters", str(counters)],
-        env={**environment, "SKRANKE_DATABASE_URL": database_url},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        cwd=Path(__file__).resolve().parent.parent,
-        check=False,
-    )
-    for line in result.stdout.splitlines():
-        if line.startswith(SETUP_MARKER):
-            return dict(json.loads(line[len(SETUP_MARKER) :]))
-    raise RuntimeError(f"seeding the fan-out benchmark failed:\n{result.stdout}\n{result.stderr}")
-
-
-# Measuring the servers --------------------------------------------------------------------------
-
-
-def process_status(pid: int) -> dict[str, int]:
-    """Return the threads and resident memory (KiB) of process ``pid`` from /proc."""
-    values: dict[str, int] = {}
-    with open(f"/proc/{pid}/status", encoding="ascii") as status:
-        for line in status:
-            name, _colon, rest = line.partition(":")
-            if name in ("Threads", "VmRSS"):
-                values[name] = int(rest.split()[0])
-    return {"threads": values.get("Threads", 0), "rss_kib": values.get("VmRSS", 0)}
-
-
-def database_sessions(database_url: str) -> dict[str, int]:
-    """Return the sessions connected to the benchmark database by state (and the hubs')."""
-    import psycopg
-
-    with psycopg.connect(database_url, autocommit=True) as connection:
-        rows = connection.execute(
-            "SELECT coalesce(application_name, ''), coalesce(state, ''), count(*) "
-            "FROM pg_stat_activity WHERE datname = current_database() "
-            "AND pid <> pg_backend_pid() GROUP BY 1, 2"
-        ).fetchall()
-    sessions: dict[str, int] = {"total": 0, "event_hub": 0, "idle": 0}
-    for application, state, count in rows:
-        sessions["total"] += count
-        if application == "skranke-event-hub":
-            sessions["event_hub"] += count
-        elif state == "idle":
-            sessions["idle"] += count
-    return sessions
-
-
-def percentile(values: Sequence[float], share: float) -> float:
-    """Return the percentile by linear interpolation between closest ranks (numpy's default)."""
-    ordered = sorted(values)
-    if not ordered:
-        return float("nan")
-    position = (len(ordered) - 1) * share
-    below = int(position)
-    above = min(below + 1, len(ordered) - 1)
-    return ordered[below] + (ordered[above] - ordered[below]) * (position - below)
 
 
 # The load generator -----------------------------------------------------------------------------
@@ -568,7 +457,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--counters", type=int, default=20, help=argparse.SUPPRESS)
     options = parser.parse_args(argv)
     if options.setup:
-        _setup_main(options.counters, tickets=options.counters)
+        setup_main(options.counters, tickets=options.counters)
         return 0
     if options.clients < 1 or options.events < 1:
         parser.error("--clients and --events must be at least 1")
