@@ -21,12 +21,14 @@ from skranke.queue.services.sessions import (
     close_abandoned_session,
     close_counter,
     default_queues,
+    default_team,
     open_counter,
     open_session,
     own_session,
     pause_counter,
     resume_counter,
     session_at,
+    staff_teams,
 )
 from skranke.queue.services.transitions import (
     cancel,
@@ -52,6 +54,7 @@ __all__ = [
     "close_days_before",
     "close_queue_now",
     "default_queues",
+    "default_team",
     "drawable_services",
     "find_ticket",
     "finish",
@@ -69,6 +72,7 @@ __all__ = [
     "resume_parked_ticket",
     "save_note",
     "session_at",
+    "staff_teams",
     "start_serving",
     "transfer",
 ]

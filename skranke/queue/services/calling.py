@@ -56,23 +56,32 @@ def _active_session(session: CounterSession, staff: Actor) -> CounterSession:
     return session
 
 
-def _call_values(counter: Counter, staff: Actor, now: dt.datetime) -> dict[str, Any]:
+def _call_values(session: CounterSession, staff: Actor, now: dt.datetime) -> dict[str, Any]:
     """Return what a call sets on the ticket, as the UPDATE writes it and as the caller's copy
     of the ticket takes it (first_called_at aside: a ticket called before keeps its first call)."""
     return {
         "status": TicketStatus.CALLED,
-        "counter": counter,
-        "last_counter": counter,
+        "counter": session.counter,
+        "last_counter": session.counter,
+        "session": session,
         "served_by": staff,
         "leg_started_at": now,
         "recall_count": 0,
+        "back_office_since": None,
     }
 
 
+def _back_office_wait(ticket: Ticket, now: dt.datetime) -> int:
+    """Seconds ``ticket`` waited in a back-office queue since its transfer there, if it did."""
+    if ticket.back_office_since is None:
+        return 0
+    return max(0, int((now - ticket.back_office_since).total_seconds()))
+
+
 def _to_counter(
-    ticket_id: int,
+    ticket: Ticket,
     from_statuses: tuple[str, ...],
-    counter: Counter,
+    session: CounterSession,
     staff: Actor,
     now: dt.datetime,
 ) -> bool:
@@ -80,7 +89,7 @@ def _to_counter(
     # UPDATE's row count, not an exception, tells a lost race.
     try:
         return move_ticket_if(
-            ticket_id,
+            ticket.pk,
             from_statuses,
             staff,
             # Waiting and parked numbers are at no counter; _active_session checked the session.
@@ -88,7 +97,8 @@ def _to_counter(
             first_called_at=Coalesce(
                 F("first_called_at"), Value(now), output_field=DateTimeField()
             ),
-            **_call_values(counter, staff, now),
+            back_office_wait_seconds=F("back_office_wait_seconds") + _back_office_wait(ticket, now),
+            **_call_values(session, staff, now),
         )
     except IntegrityError:
         # The constraint "one ticket at each counter" decided: this counter already holds one.
@@ -110,10 +120,12 @@ def call_next(
     waits. Raises IllegalTransition when the counter is not open or is paused, CounterConflict
     when it already holds a ticket."""
     now = resolve_now(now)
-    # Read before the lock below refreshes the session, which drops its cached counter.
+    # Read before the lock below refreshes the session, which drops its cached counter (set
+    # back after it).
     counter = session.counter
     with transaction.atomic():
         session = _active_session(session, staff)
+        session.counter = counter
         queue_ids = _ordered_queue_ids(session)
         groups = (
             [queue_ids] if session.longest_waiting_first else [[queue_id] for queue_id in queue_ids]
@@ -151,10 +163,11 @@ def _call_first_waiting(
                 break
         if ticket is None:
             return None
-        if _to_counter(ticket.pk, (TicketStatus.WAITING,), counter, staff, now):
+        if _to_counter(ticket, (TicketStatus.WAITING,), session, staff, now):
             # The row was read under its lock (PostgreSQL) or in the write transaction (SQLite),
             # so the UPDATE's changes are applied here rather than read back.
-            for field, value in _call_values(counter, staff, now).items():
+            ticket.back_office_wait_seconds += _back_office_wait(ticket, now)
+            for field, value in _call_values(session, staff, now).items():
                 setattr(ticket, field, value)
             ticket.first_called_at = ticket.first_called_at or now
             record_ticket_event(ticket, EventKind.CALLED, staff, now, counter_id=session.counter_id)
@@ -181,7 +194,7 @@ def call_ticket(
         if ticket.issue_date != local_date(now):
             raise IllegalTransition("not_today", _("Only today's numbers can be called."))
         if not _to_counter(
-            ticket.pk, (TicketStatus.WAITING, TicketStatus.PARKED), session.counter, staff, now
+            ticket, (TicketStatus.WAITING, TicketStatus.PARKED), session, staff, now
         ):
             raise IllegalTransition("not_waiting", _("This number is not waiting."))
         reread(ticket)

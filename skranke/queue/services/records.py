@@ -10,10 +10,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, NoReturn
 
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from skranke.catalogue.models import QueueKind
 from skranke.lib.localtime import local_zone
 from skranke.queue.errors import IllegalTransition, NotYours
 from skranke.queue.models import (
@@ -34,8 +35,11 @@ def resolve_now(now: dt.datetime | None) -> dt.datetime:
 
 def reread(ticket: Ticket) -> None:
     """Read ``ticket`` back after its UPDATE, with what callers show of it (its service and
-    counter), in one statement rather than one per relation afterwards."""
-    ticket.refresh_from_db(from_queryset=Ticket.objects.select_related("service", "counter"))
+    counter) and the session whose team its visit record names, in one statement rather than
+    one per relation afterwards."""
+    ticket.refresh_from_db(
+        from_queryset=Ticket.objects.select_related("service", "counter", "session")
+    )
 
 
 def acted_on_by(staff: Actor) -> Q:
@@ -112,26 +116,61 @@ def leg_seconds(ticket: Ticket, now: dt.datetime) -> int:
     return max(0, int((now - ticket.leg_started_at).total_seconds()))
 
 
+def end_leg(ticket: Ticket, now: dt.datetime) -> dict[str, Any]:
+    """Return what ending ``ticket``'s time at a counter sets: the leg's seconds added to its
+    service time, and to the back-office part when it was served from a back-office queue."""
+    seconds = leg_seconds(ticket, now)
+    values: dict[str, Any] = {
+        "service_seconds": F("service_seconds") + seconds,
+        "leg_started_at": None,
+    }
+    if seconds and ticket.queue.kind == QueueKind.BACK:
+        values["back_office_service_seconds"] = F("back_office_service_seconds") + seconds
+    return values
+
+
 # Visit facts ----------------------------------------------------------------------------------
 
 
 def write_visit_fact(ticket: Ticket, ending: Ending) -> VisitFact:
-    """Write the statistics row of an ended visit (DESIGN.md: wait, service time, ending)."""
+    """Write the statistics row of an ended visit (DESIGN.md, Definitions: wait, service time,
+    ending, team).
+
+    The team is the one recorded on the counter session that called the visit last, which is
+    the session that finished it (or marked it a no-show); a visit never called has none.
+    """
     wait = None
     if ticket.first_called_at is not None:
         wait = max(0, int((ticket.first_called_at - ticket.waiting_since).total_seconds()))
-    issued_local = ticket.issued_at.astimezone(local_zone())
+    zone = local_zone()
+    issued_local = ticket.issued_at.astimezone(zone)
+    served = ending == Ending.SERVED
+    back_office = ticket.back_office_service_seconds
+    team_id = ticket.session.team_id if ticket.session is not None else None
     fact = VisitFact.objects.create(
         ticket=ticket,
+        source=ticket.source,
         location_id=ticket.location_id,
         first_queue_id=ticket.first_queue_id,
+        served_queue_id=ticket.queue_id,
         subject_area_id=ticket.subject_area_id or ticket.service.subject_area_id,
         service_id=ticket.service_id,
+        issued_at=ticket.issued_at,
         issue_date=ticket.issue_date,
         issue_hour=issued_local.hour,
         issue_weekday=issued_local.weekday(),
+        first_called_at=ticket.first_called_at,
+        first_call_hour=(
+            ticket.first_called_at.astimezone(zone).hour if ticket.first_called_at else None
+        ),
+        ended_at=ticket.ended_at,
         wait_seconds=wait,
-        service_seconds=ticket.service_seconds if ending == Ending.SERVED else None,
+        service_seconds=ticket.service_seconds if served else None,
+        front_service_seconds=ticket.service_seconds - back_office if served else None,
+        back_office_service_seconds=back_office if served else None,
+        back_office_wait_seconds=(
+            ticket.back_office_wait_seconds if ticket.back_office_wait_seconds else None
+        ),
         outcome=ticket.outcome,
         referred_to=ticket.referred_to,
         ending=ending,
@@ -139,6 +178,7 @@ def write_visit_fact(ticket: Ticket, ending: Ending) -> VisitFact:
         is_appointment=ticket.priority == Priority.APPOINTMENT,
         transferred=ticket.queue_id != ticket.first_queue_id,
         counter_id=ticket.last_counter_id,
+        team_id=team_id,
         staff_id=ticket.served_by_id,
     )
     return fact

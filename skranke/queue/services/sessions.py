@@ -11,12 +11,12 @@ import datetime as dt
 
 from django.contrib.auth.models import AnonymousUser
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import Case, Q, When
 from django.utils.translation import gettext_lazy as _
 
 from skranke.audit.services import record_action
 from skranke.catalogue.models import Queue, QueueKind
-from skranke.organisation.models import Counter, TeamKind
+from skranke.organisation.models import Counter, Team, TeamKind
 from skranke.queue.errors import CounterConflict, IllegalTransition, NotYours
 from skranke.queue.models import (
     AT_COUNTER,
@@ -28,7 +28,7 @@ from skranke.queue.models import (
 )
 from skranke.queue.services.events import record_event
 from skranke.queue.services.records import (
-    leg_seconds,
+    end_leg,
     move_ticket_if,
     record_ticket_event,
     reread,
@@ -54,6 +54,23 @@ def default_queues(staff: Actor, counter: Counter) -> list[Queue]:
     if any(team.kind == TeamKind.BACK for team in teams):
         chosen |= Q(kind=QueueKind.BACK)
     return list(queues.filter(chosen).distinct())
+
+
+def default_team(staff: Actor) -> Team | None:
+    """Return the team a staff member's counter session counts under unless they choose one: a
+    front team of theirs before a back-office one, by name; None for staff in no team."""
+    profile = getattr(staff, "staff_profile", None)
+    if profile is None:
+        return None
+    return profile.teams.order_by(
+        Case(When(kind=TeamKind.FRONT, then=0), default=1), "name"
+    ).first()
+
+
+def staff_teams(staff: Actor) -> list[Team]:
+    """Return the teams ``staff`` may count a counter session under: their own."""
+    profile = getattr(staff, "staff_profile", None)
+    return list(profile.teams.order_by("kind", "name")) if profile is not None else []
 
 
 def open_session(counter: Counter | int) -> CounterSession | None:
@@ -96,14 +113,17 @@ def open_counter(
     staff: Actor,
     queues: list[Queue] | None = None,
     *,
+    team: Team | None = None,
     longest_waiting_first: bool = True,
     now: dt.datetime | None = None,
 ) -> CounterSession:
-    """Open ``counter`` for ``staff`` serving ``queues`` (default: from their teams).
+    """Open ``counter`` for ``staff`` serving ``queues`` (default: from their teams), counting
+    its visits under ``team`` (default: default_team; it must be one of theirs).
 
     Returns the session; opening a counter one already holds returns (and resumes) that
     session. Raises CounterConflict when someone else sits there or the staff member has
-    another counter open, IllegalTransition for an inactive counter or foreign queues.
+    another counter open, IllegalTransition for an inactive counter, foreign queues or a team
+    not theirs.
     """
     now = resolve_now(now)
     if staff is None or isinstance(staff, AnonymousUser):
@@ -122,11 +142,16 @@ def open_counter(
         raise IllegalTransition("no_queues", _("Choose at least one queue to serve."))
     if any(queue.location_id != counter.location_id for queue in chosen):
         raise IllegalTransition("foreign_queue", _("The queues must belong to this centre."))
+    if team is None:
+        team = default_team(staff)
+    elif team not in staff_teams(staff):
+        raise IllegalTransition("foreign_team", _("Choose one of your own teams."))
     try:
         with transaction.atomic():
             session = CounterSession.objects.create(
                 counter=counter,
                 staff=staff,
+                team=team,
                 longest_waiting_first=longest_waiting_first,
                 opened_at=now,
             )
@@ -253,8 +278,7 @@ def close_abandoned_session(
                 anywhere=True,
                 status=TicketStatus.PARKED,
                 counter=None,
-                service_seconds=F("service_seconds") + leg_seconds(ticket, now),
-                leg_started_at=None,
+                **end_leg(ticket, now),
             ):
                 reread(ticket)
                 record_ticket_event(

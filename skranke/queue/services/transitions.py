@@ -22,7 +22,7 @@ from django.db.models import F
 from django.utils.translation import gettext_lazy as _
 
 from skranke.audit.services import record_action
-from skranke.catalogue.models import Queue, SubjectArea
+from skranke.catalogue.models import Queue, QueueKind, SubjectArea
 from skranke.lib.localtime import local_date
 from skranke.lib.validators import validate_no_cpr
 from skranke.queue.errors import IllegalTransition
@@ -43,7 +43,7 @@ from skranke.queue.services.events import record_event
 from skranke.queue.services.notices import enqueue_due_notices, forget_sms_notice
 from skranke.queue.services.records import (
     acted_on_by,
-    leg_seconds,
+    end_leg,
     move_ticket_if,
     record_ticket_event,
     refuse,
@@ -157,8 +157,7 @@ def park(ticket: Ticket, staff: Actor, now: dt.datetime | None = None) -> Ticket
             staff,
             status=TicketStatus.PARKED,
             counter=None,
-            service_seconds=F("service_seconds") + leg_seconds(ticket, now),
-            leg_started_at=None,
+            **end_leg(ticket, now),
         )
         if not won:
             refuse(
@@ -190,8 +189,9 @@ def transfer(
             status=TicketStatus.WAITING,
             queue=to_queue,
             counter=None,
-            service_seconds=F("service_seconds") + leg_seconds(ticket, now),
-            leg_started_at=None,
+            # Time waited again in a back-office queue is counted from here (DESIGN.md).
+            back_office_since=now if to_queue.kind == QueueKind.BACK else None,
+            **end_leg(ticket, now),
         )
         if not won:
             refuse(
@@ -241,8 +241,7 @@ def finish(
             staff,
             status=TicketStatus.FINISHED,
             counter=None,
-            service_seconds=F("service_seconds") + leg_seconds(ticket, now),
-            leg_started_at=None,
+            **end_leg(ticket, now),
             subject_area_id=area_id,
             outcome=outcome,
             referred_to=referred_to,
@@ -286,8 +285,7 @@ def cancel(
             status=TicketStatus.CANCELLED,
             cancel_reason=reason,
             counter=None,
-            service_seconds=F("service_seconds") + leg_seconds(ticket, now),
-            leg_started_at=None,
+            **end_leg(ticket, now),
             ended_at=now,
             notify_phone="",
         )

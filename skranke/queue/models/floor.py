@@ -1,15 +1,13 @@
-"""The number system: tickets (visits), counter sessions, events and visit facts.
+"""The floor: tickets (visits), counter sessions, daily numbering, closures and events.
 
 A ticket is one visit from issue to its end (DESIGN.md, Definitions). Every state change goes
 through one function in skranke.queue.services, which also writes the TicketEvent that live
-streams and statistics read, in the same transaction. When a visit ends, one VisitFact row is
-written, so reports never replay events.
+streams read, in the same transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, TypeAlias
 
 from django.conf import settings
 from django.db import models
@@ -17,34 +15,17 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from skranke.lib.validators import validate_no_cpr
-
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser, User
-
-# Who acts on the floor, as a request has it: a signed-in employee, or nobody signed in (a
-# citizen, a kiosk). The engine's functions take None too, for the end-of-day job.
-Actor: TypeAlias = "User | AnonymousUser | None"
-
-
-class TicketStatus(models.TextChoices):
-    WAITING = "waiting", _("waiting")
-    CALLED = "called", _("called")
-    SERVING = "serving", _("being served")
-    PARKED = "parked", _("parked")
-    FINISHED = "finished", _("finished")
-    NO_SHOW = "no_show", _("did not show up")
-    CANCELLED = "cancelled", _("cancelled")
-
-
-# A counter holds at most one ticket in these states (a database constraint says so).
-AT_COUNTER = (TicketStatus.CALLED, TicketStatus.SERVING)
-ENDED = (TicketStatus.FINISHED, TicketStatus.NO_SHOW, TicketStatus.CANCELLED)
-
-
-class Priority(models.TextChoices):
-    NORMAL = "normal", _("normal")
-    URGENT = "urgent", _("urgent")
-    APPOINTMENT = "appointment", _("checked-in appointment")
+from skranke.queue.models.choices import (
+    ENDED,
+    CancelReason,
+    EventKind,
+    Outcome,
+    Priority,
+    ReferredTo,
+    SessionState,
+    Source,
+    TicketStatus,
+)
 
 
 def _call_rank(now: dt.datetime | None) -> models.Case:
@@ -62,40 +43,6 @@ def _call_rank(now: dt.datetime | None) -> models.Case:
         default=models.Value(2),
         output_field=models.IntegerField(),
     )
-
-
-class Source(models.TextChoices):
-    KIOSK = "kiosk", _("kiosk")
-    MOBILE = "mobile", _("mobile")
-    FLOOR_GUIDE = "floor_guide", _("floor guide")
-    STAFF = "staff", _("staff")
-    APPOINTMENT = "appointment", _("appointment")
-
-
-class Outcome(models.TextChoices):
-    RESOLVED_FIRST_CONTACT = "resolved_first_contact", _("solved on the spot")
-    PASSED_TO_BACK_OFFICE = "passed_to_back_office", _("passed to back office")
-    REFERRED = "referred", _("referred to another authority")
-    NOT_RESOLVED = "not_resolved", _("not solved")
-
-
-class ReferredTo(models.TextChoices):
-    UDBETALING_DANMARK = "udbetaling_danmark", _("Udbetaling Danmark")
-    SKAT = "skat", _("SKAT (the tax agency)")
-    POLICE = "police", _("the police")
-    OTHER = "other", _("another authority")
-
-
-class CancelReason(models.TextChoices):
-    CITIZEN = "citizen", _("cancelled by the citizen")
-    STAFF = "staff", _("cancelled by staff")
-    CLOSED = "closed", _("not called before closing")
-
-
-class Ending(models.TextChoices):
-    SERVED = "served", _("served")
-    NO_SHOW = "no_show", _("no-show")
-    CANCELLED = "cancelled", _("cancelled")
 
 
 class DailySequence(models.Model):
@@ -149,14 +96,6 @@ class QueueClosure(models.Model):
         return f"{self.queue} {self.date}: {self.reason}"
 
 
-class SessionState(models.TextChoices):
-    """Where a counter stands: open (calling), paused (calling nobody) or closed."""
-
-    OPEN = "open", _("Open")
-    PAUSED = "paused", _("Paused")
-    CLOSED = "closed", _("Closed")
-
-
 class CounterSession(models.Model):
     """A staff member at a counter, from opening it to closing it."""
 
@@ -179,6 +118,16 @@ class CounterSession(models.Model):
         _("longest waiting first"),
         default=True,
         help_text=_("Call across the queues by arrival; otherwise empty the first queue first."),
+    )
+    # The team the visits finished here count under (DESIGN.md, Definitions: team), chosen when
+    # the counter opens; empty for an employee in no team.
+    team = models.ForeignKey(
+        "organisation.Team",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("team"),
     )
     opened_at = models.DateTimeField(_("opened"))
     paused_at = models.DateTimeField(_("paused"), null=True, blank=True)
@@ -308,6 +257,15 @@ class Ticket(models.Model):
     first_called_at = models.DateTimeField(_("first called"), null=True, blank=True)
     leg_started_at = models.DateTimeField(null=True, blank=True)
     service_seconds = models.PositiveIntegerField(default=0)
+    # The part of service_seconds spent in back-office queues, the time spent waiting in them
+    # after a transfer, and since when the citizen waits in one now.
+    back_office_service_seconds = models.PositiveIntegerField(default=0)
+    back_office_wait_seconds = models.PositiveIntegerField(default=0)
+    back_office_since = models.DateTimeField(null=True, blank=True)
+    # The counter session that called the ticket last: its team is the visit's.
+    session = models.ForeignKey(
+        CounterSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
     counter = models.ForeignKey(
         "organisation.Counter",
         on_delete=models.PROTECT,
@@ -398,25 +356,6 @@ class Ticket(models.Model):
         return self.status in ENDED
 
 
-class EventKind(models.TextChoices):
-    ISSUED = "issued", _("issued")
-    CALLED = "called", _("called")
-    RECALLED = "recalled", _("recalled")
-    SERVING = "serving", _("serving")
-    PARKED = "parked", _("parked")
-    RESUMED = "resumed", _("resumed")
-    TRANSFERRED = "transferred", _("transferred")
-    NO_SHOW = "no_show", _("no-show")
-    REINSTATED = "reinstated", _("reinstated")
-    CANCELLED = "cancelled", _("cancelled")
-    FINISHED = "finished", _("finished")
-    COUNTER_OPENED = "counter_opened", _("counter opened")
-    COUNTER_PAUSED = "counter_paused", _("counter paused")
-    COUNTER_RESUMED = "counter_resumed", _("counter resumed")
-    COUNTER_CLOSED = "counter_closed", _("counter closed")
-    QUEUE_CLOSED = "queue_closed", _("queue closed")
-
-
 # The PostgreSQL channel on which each new TicketEvent's id is announced when its transaction
 # commits (skranke.queue.services.events writes, skranke.queue.live.hub_postgres listens).
 NOTIFY_CHANNEL = "skranke_events"
@@ -456,45 +395,3 @@ class TicketEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.pk} {self.kind}"
-
-
-class VisitFact(models.Model):
-    """What statistics need of one ended visit, written once when it ends."""
-
-    ticket = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="fact")
-    location = models.ForeignKey(
-        "organisation.Location", on_delete=models.PROTECT, related_name="+"
-    )
-    first_queue = models.ForeignKey("catalogue.Queue", on_delete=models.PROTECT, related_name="+")
-    subject_area = models.ForeignKey(
-        "catalogue.SubjectArea", on_delete=models.PROTECT, related_name="+"
-    )
-    service = models.ForeignKey("catalogue.Service", on_delete=models.PROTECT, related_name="+")
-    issue_date = models.DateField()
-    issue_hour = models.PositiveSmallIntegerField()
-    issue_weekday = models.PositiveSmallIntegerField()
-    wait_seconds = models.PositiveIntegerField(null=True)
-    service_seconds = models.PositiveIntegerField(null=True)
-    outcome = models.CharField(max_length=30, choices=Outcome.choices, blank=True)
-    referred_to = models.CharField(max_length=30, choices=ReferredTo.choices, blank=True)
-    ending = models.CharField(max_length=12, choices=Ending.choices)
-    cancel_reason = models.CharField(max_length=12, choices=CancelReason.choices, blank=True)
-    is_appointment = models.BooleanField()
-    transferred = models.BooleanField(default=False)
-    counter = models.ForeignKey(
-        "organisation.Counter", on_delete=models.PROTECT, null=True, related_name="+"
-    )
-    staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
-    )
-
-    class Meta:
-        verbose_name = _("visit")
-        verbose_name_plural = _("visits")
-        indexes = [
-            models.Index(fields=["location", "issue_date"], name="visit_day_idx"),
-            models.Index(fields=["issue_date", "first_queue"], name="visit_queue_idx"),
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.ticket_id} {self.ending}"
