@@ -96,6 +96,7 @@ INSTALLED_APPS = [
     "skranke.messaging",
     "skranke.audit",
     "skranke.queue",
+    "skranke.reports",
 ]
 
 MIDDLEWARE = [
