@@ -38,6 +38,7 @@ CENTRE_PATHS: dict[str, str] = {
     "queue.Ticket": "location",
     "queue.TicketEvent": "location",
     "queue.VisitFact": "location",
+    "reports.ServiceGoal": "location",
     "access.DeviceAccount": "location",
 }
 

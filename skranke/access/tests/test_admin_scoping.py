@@ -39,6 +39,7 @@ from skranke.organisation.models import Location, OpeningException, Role, StaffP
 from skranke.queue import services
 from skranke.queue.models import CounterSession, QueueClosure, Ticket
 from skranke.queue.tests.factories import Centre, issue, make_centre, make_staff
+from skranke.reports.models import GoalKind, ServiceGoal
 
 pytestmark = pytest.mark.django_db
 
@@ -54,6 +55,7 @@ class Side:
     session: CounterSession
     closure: QueueClosure
     exception: OpeningException
+    goal: ServiceGoal
     device: DeviceAccount
     staff: User
     token: ApiToken
@@ -93,6 +95,13 @@ def make_side(mark: str) -> Side:
         ),
         exception=OpeningException.objects.create(
             location=location, date=dt.date(2026, 12, 23), reason=f"{mark} kursus"
+        ),
+        goal=ServiceGoal.objects.create(
+            location=location,
+            queue=centre.passports,
+            kind=GoalKind.MEAN_WAIT,
+            minutes=12,
+            valid_from=dt.date(2026, 1, 1),
         ),
         device=DeviceAccount.objects.create(
             location=location, purpose=DevicePurpose.KIOSK, name=f"{mark} kiosk"
@@ -150,6 +159,7 @@ ROWS: dict[str, Callable[[Side], models.Model]] = {
     "queue.Ticket": lambda side: side.ticket,
     "queue.CounterSession": lambda side: side.session,
     "queue.QueueClosure": lambda side: side.closure,
+    "reports.ServiceGoal": lambda side: side.goal,
     "access.DeviceAccount": lambda side: side.device,
     "access.ApiToken": lambda side: side.token,
     "auth.User": lambda side: side.staff,
@@ -165,6 +175,7 @@ FILTERED_BY_CENTRE_OBJECTS = {
     "queue.Ticket",
     "queue.CounterSession",
     "queue.QueueClosure",
+    "reports.ServiceGoal",
     "access.DeviceAccount",
 }
 

@@ -151,6 +151,7 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "queue.countersession": AdminModel(
         "a.session", **_by_capability(Capability.VIEW_LIVE_FLOOR), owned=True
     ),
+    "reports.servicegoal": AdminModel("a.goal", **_by_permission("reports"), owned=True),
     "queue.queueclosure": AdminModel(
         "a.closure", **_by_capability(Capability.VIEW_LIVE_FLOOR), owned=True
     ),

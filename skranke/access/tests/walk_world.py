@@ -42,11 +42,12 @@ from skranke.organisation.models import (
 )
 from skranke.queue import services
 from skranke.queue.models import CounterSession, Outcome, QueueClosure, Source, Ticket
+from skranke.reports.models import GoalKind, ServiceGoal
 
 # The apps whose rows every employee may look at in the admin, as the demo grants it; the
 # administrator role gets every model permission (the demo makes administrators superusers, but
 # a superuser cannot be limited to one centre).
-READ_ONLY_ADMIN_APPS = ("organisation", "catalogue")
+READ_ONLY_ADMIN_APPS = ("organisation", "catalogue", "reports")
 
 
 def has_django_permission(role: Role, app_label: str, action: str) -> bool:
@@ -92,6 +93,7 @@ class CentreWorld:
     parked: Ticket
     closure: QueueClosure
     exception: OpeningException
+    goal: ServiceGoal
     staff: dict[Role, User]
     devices: dict[DevicePurpose, DeviceAccount]
     credentials: dict[DevicePurpose, str]
@@ -207,6 +209,13 @@ def seed_centre(key: str, name: str, slug: str, secret: str) -> CentreWorld:
         parked=Ticket.objects.get(pk=parked.pk),
         closure=closure,
         exception=exception,
+        goal=ServiceGoal.objects.create(
+            location=location,
+            kind=GoalKind.CALLED_WITHIN,
+            minutes=10,
+            target_percent=80,
+            valid_from=dt.date(2026, 1, 1),
+        ),
         staff=staff,
         devices=devices,
         credentials=credentials,

@@ -98,10 +98,14 @@ class SessionOut(Schema):
     queues: list[int]
     state: str
     longest_waiting_first: bool
+    team: str | None = Field(None, description="The team its visits count under.")
 
 
 class OpenIn(Schema):
     queues: list[int] | None = None
+    team: int | None = Field(
+        None, description="One of the staff member's teams; default: their first front team."
+    )
     longest_waiting_first: bool = True
 
 

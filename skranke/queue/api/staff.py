@@ -20,7 +20,7 @@ from skranke.access.auth import STAFF
 from skranke.access.permissions import Capability, check_capability
 from skranke.catalogue.models import Queue, SubjectArea
 from skranke.lib.localtime import local_date
-from skranke.organisation.models import Counter, Location
+from skranke.organisation.models import Counter, Location, Team
 from skranke.queue import services
 from skranke.queue.api.citizen import find_service
 from skranke.queue.api.schemas import (
@@ -92,6 +92,7 @@ def _session_out(session: CounterSession) -> SessionOut:
         queues=sorted(queue.pk for queue in session.queues.all()),
         state=session.state,
         longest_waiting_first=session.longest_waiting_first,
+        team=session.team.name if session.team is not None else None,
     )
 
 
@@ -116,8 +117,17 @@ def counter_open(request: HttpRequest, counter_id: int, payload: OpenIn) -> Sess
         queues = list(Queue.objects.filter(pk__in=payload.queues, location=counter.location))
         if len(queues) != len(set(payload.queues)):
             raise HttpError(404, _("No such queue at this centre."))
+    team = None
+    if payload.team is not None:
+        team = Team.objects.filter(pk=payload.team).first()
+        if team is None:
+            raise HttpError(404, _("No such team."))
     session = services.open_counter(
-        counter, request.user, queues, longest_waiting_first=payload.longest_waiting_first
+        counter,
+        request.user,
+        queues,
+        team=team,
+        longest_waiting_first=payload.longest_waiting_first,
     )
     return _session_out(session)
 

@@ -78,7 +78,7 @@ def open_session(counter: Counter | int) -> CounterSession | None:
     employee, or None."""
     return (
         CounterSession.objects.filter(counter=counter, closed_at__isnull=True)
-        .select_related("counter__location", "staff")
+        .select_related("counter__location", "staff", "team")
         .first()
     )
 

@@ -84,6 +84,7 @@ def test_open_serves_the_chosen_queues_and_records_the_session() -> None:
         "queues": sorted([centre.passports.pk, centre.general.pk]),
         "state": "open",
         "longest_waiting_first": False,
+        "team": None,
     }
     assert session.staff == staff and session.is_open and not session.longest_waiting_first
     assert counter_events(centre) == [EventKind.COUNTER_OPENED]
@@ -100,6 +101,25 @@ def test_open_without_queues_serves_the_front_queues_of_the_staff_members_teams(
     # Staff without teams serve every front queue of the centre, never the back office.
     other = open_for(make_staff_client(make_staff()), centre, 1)
     assert sorted(other["queues"]) == sorted([centre.passports.pk, centre.general.pk])
+
+
+def test_open_counts_under_the_chosen_team_of_ones_own_and_refuses_another() -> None:
+    centre = make_centre()
+    staff = make_staff()
+    front = Team.objects.create(name="Pasteam", kind=TeamKind.FRONT)
+    back = Team.objects.create(name="Ydelsesteam", kind=TeamKind.BACK)
+    stranger = Team.objects.create(name="Andet team", kind=TeamKind.FRONT)
+    staff.staff_profile.teams.set([front, back])
+    client = make_staff_client(staff)
+    assert open_for(client, centre)["team"] == "Pasteam"  # the front team by default
+    post_json(client, counter_url(centre, "close"))
+    assert open_for(client, centre, team=back.pk)["team"] == "Ydelsesteam"
+    post_json(client, counter_url(centre, "close"))
+    refused = post_json(client, counter_url(centre, "open"), {"team": stranger.pk})
+    assert refused.status_code == 409 and refused.json()["code"] == "foreign_team"
+    unknown = post_json(client, counter_url(centre, "open"), {"team": 999999})
+    assert unknown.status_code == 404
+    assert not CounterSession.objects.filter(counter=centre.counters[0], closed_at=None).exists()
 
 
 def test_opening_ones_own_counter_again_returns_the_same_session() -> None:

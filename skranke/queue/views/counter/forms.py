@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy
 
 from skranke.catalogue.models import Queue, SubjectArea
 from skranke.lib.validators import validate_no_cpr
-from skranke.organisation.models import Counter, Location
+from skranke.organisation.models import Counter, Location, Team
 from skranke.queue.models import (
     Outcome,
     ReferredTo,
@@ -32,7 +32,7 @@ OUTCOME_KEYS = {
 
 
 class OpenCounterForm(forms.Form):
-    """Which counter at one centre, and which of its queues to serve."""
+    """Which counter at one centre, which of its queues to serve and under which team."""
 
     counter = forms.ModelChoiceField(
         queryset=Counter.objects.none(),
@@ -51,10 +51,21 @@ class OpenCounterForm(forms.Form):
         },
     )
     longest_waiting_first = forms.BooleanField(required=False)
+    # Which of the employee's teams the visits finished here count under (none: their first).
+    team = forms.ModelChoiceField(
+        queryset=Team.objects.none(),
+        required=False,
+        error_messages={"invalid_choice": gettext_lazy("Choose one of your own teams.")},
+    )
 
-    def __init__(self, location: Location, *args: Any, **kwargs: Any) -> None:
+    def __init__(
+        self, location: Location, *args: Any, teams: list[Team] | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.location = location
+        cast(forms.ModelChoiceField, self.fields["team"]).queryset = Team.objects.filter(
+            pk__in=[team.pk for team in teams or []]
+        )
         cast(forms.ModelChoiceField, self.fields["counter"]).queryset = location.counters.filter(
             active=True
         )

@@ -1,7 +1,8 @@
 """The counter page: a staff member opens a counter and serves citizens from it.
 
 `/counter/` lists the counters at the staff member's centres and opens one, serving the queues
-their teams cover (services.default_queues), which they may change. `/counter/<id>/` is the
+their teams cover (services.default_queues), which they may change, and counting its visits under
+one of their teams (services.default_team unless they choose another). `/counter/<id>/` is the
 working page: call next or a given number, recall, no-show, park, transfer, finish, and the queues
 with their waiting citizens, the parked numbers and today's no-shows.
 
@@ -34,7 +35,7 @@ from skranke.access.permissions import Capability, has_capability, requires
 from skranke.catalogue.models import Queue
 from skranke.lib.ids import parse_id
 from skranke.lib.localtime import local_date
-from skranke.organisation.models import Counter, Location
+from skranke.organisation.models import Counter, Location, Team
 from skranke.queue import services
 from skranke.queue.errors import NotYours, QueueError
 from skranke.queue.models import (
@@ -81,6 +82,8 @@ class CentreForm:
     chosen_counter: str
     chosen_queues: set[str]
     longest_waiting_first: bool
+    teams: list[Team]
+    chosen_team: str
 
 
 def _centre_form(
@@ -104,6 +107,7 @@ def _centre_form(
         chosen_counter = str(form.data.get("counter", ""))
         chosen_queues = {str(value) for value in cast(QueryDict, form.data).getlist("queues")}
         longest_first = bool(form.data.get("longest_waiting_first"))
+        chosen_team = str(form.data.get("team", ""))
     else:
         form = OpenCounterForm(location)
         chosen_counter = str(only.pk) if only else _last_free_counter(request, counters, holders)
@@ -111,6 +115,8 @@ def _centre_form(
             str(queue.pk) for queue in services.default_queues(request.user, counters[0])
         }
         longest_first = True
+        default = services.default_team(request.user)
+        chosen_team = str(default.pk) if default is not None else ""
     return CentreForm(
         location=location,
         form=form,
@@ -126,6 +132,8 @@ def _centre_form(
         chosen_counter=chosen_counter,
         chosen_queues=chosen_queues,
         longest_waiting_first=longest_first,
+        teams=services.staff_teams(request.user),
+        chosen_team=chosen_team,
     )
 
 
@@ -187,7 +195,7 @@ def open_chosen_counter(request: HttpRequest) -> HttpResponse:
         raise Http404(_("No such centre."))
     if not has_capability(request, Capability.SERVE_AT_COUNTER, location):
         raise PermissionDenied(_("You do not have access to this."))
-    form = OpenCounterForm(location, request.POST)
+    form = OpenCounterForm(location, request.POST, teams=services.staff_teams(request.user))
     if not form.is_valid():
         return _choose_page(request, bound=form, status=400)
     counter = form.cleaned_data["counter"]
@@ -196,6 +204,7 @@ def open_chosen_counter(request: HttpRequest) -> HttpResponse:
             counter,
             request.user,
             list(form.cleaned_data["queues"]),
+            team=form.cleaned_data["team"],
             longest_waiting_first=form.cleaned_data["longest_waiting_first"],
         )
     except QueueError as refusal:

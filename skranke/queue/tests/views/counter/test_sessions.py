@@ -35,8 +35,6 @@ from skranke.queue.tests.views.counter.support import (
 
 pytestmark = pytest.mark.django_db
 
-pytestmark = pytest.mark.django_db
-
 
 # Who may come in --------------------------------------------------------------------------------
 
@@ -117,6 +115,9 @@ def test_the_list_offers_the_counters_with_queues_from_the_teams(
     assert f'name="queues" value="{centre.passports.pk}" checked' in page
     assert f'name="queues" value="{centre.back_office.pk}" checked' in page
     assert f'name="queues" value="{centre.general.pk}">' in page  # not covered by the teams
+    # The visits count under a team of theirs: the front one unless they choose.
+    assert f'name="team" value="{front.pk}" checked' in page
+    assert f'name="team" value="{back.pk}">' in page
     # Counter 2 is taken: shown with who has it, and cannot be chosen.
     assert "open: Bo Berg" in page
     assert f'value="{centre.counters[1].pk}" required disabled' in page
@@ -137,6 +138,24 @@ def test_opening_a_counter_records_the_session_and_shows_the_working_page(
     assert page.status_code == 200
     assert "Counter 1 is open." in page.content.decode()
     assert 'id="call-next"' in page.content.decode()
+
+
+def test_opening_records_the_chosen_team_and_refuses_one_not_ones_own(
+    client: Client, staff: User, centre: Centre
+) -> None:
+    front = Team.objects.create(name="Team Pas", kind=TeamKind.FRONT)
+    back = Team.objects.create(name="Team Ydelser", kind=TeamKind.BACK)
+    stranger = Team.objects.create(name="Team Andet", kind=TeamKind.FRONT)
+    staff.staff_profile.teams.set([front, back])
+
+    refused = client.post("/counter/open/", {**open_form(centre), "team": stranger.pk})
+    assert refused.status_code == 400
+    assert "Choose one of your own teams." in refused.content.decode()
+    assert not CounterSession.objects.exists()
+
+    response = client.post("/counter/open/", {**open_form(centre), "team": back.pk})
+    assert response.status_code == 302
+    assert CounterSession.objects.get(closed_at__isnull=True).team == back
 
 
 def test_opening_without_a_queue_shows_the_form_with_the_error(
