@@ -18,7 +18,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from skranke.organisation.models import Role, Team, TeamKind
 from skranke.queue import services
-from skranke.queue.models import Outcome, Source, Ticket, TicketStatus, VisitFact
+from skranke.queue.models import CounterSession, Outcome, Source, Ticket, TicketStatus, VisitFact
 from skranke.queue.tests.factories import Centre, make_centre, make_staff
 from skranke.testing.browser import BrowserProblems, assert_accessible
 from skranke.testing.server import RunningServer
@@ -63,12 +63,22 @@ def test_a_number_arrives_live_and_is_served_across_front_and_back_office(
     back_staff = make_staff(username="bent", first_name="Bent", last_name="Lund", is_staff=True)
     back_team = Team.objects.create(name="Team Ydelser", kind=TeamKind.BACK)
     back_staff.staff_profile.teams.set([back_team])
+    passport_team = Team.objects.create(name="Team Pas", kind=TeamKind.FRONT)
+    passport_team.subject_areas.set([centre.passport.subject_area])
+    general_team = Team.objects.create(name="Team Borgerservice", kind=TeamKind.FRONT)
+    general_team.subject_areas.set([centre.moving.subject_area])
+    front_staff.staff_profile.teams.set([passport_team, general_team])
 
     log_in(page, asgi_server, front_staff, "/counter/")
     expect(page.locator("html")).to_have_attribute("lang", "da")
+    # The visits served here count under a team of hers: the first front team unless she picks.
+    expect(page.get_by_role("radio", name="Team Borgerservice")).to_be_checked()
+    page.get_by_role("radio", name="Team Pas").check()
     assert_accessible(page, "choosing a counter, Danish")
     screenshot(page, "counter-choose-da")
     open_counter(page, centre, 0)
+    session = CounterSession.objects.get(counter=centre.counters[0], closed_at__isnull=True)
+    assert session.team == passport_team
     expect(page.locator("#queue-panel .queue-total")).to_contain_text("0")
     assert_accessible(page, "counter open, nobody waiting, Danish")
 
