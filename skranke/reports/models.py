@@ -85,12 +85,12 @@ class ServiceGoal(models.Model):
             }
         else:
             text = _("mean wait at most %(minutes)s minutes") % {"minutes": self.minutes}
-        if self.queue_id is not None:
+        if self.queue is not None:
             return f"{text} ({self.queue.name})"
         return str(text)
 
     def clean(self) -> None:
-        if self.queue_id is not None and self.queue.location_id != self.location_id:
+        if self.queue is not None and self.queue.location_id != self.location_id:
             raise ValidationError({"queue": _("Choose a queue at this centre.")})
         if self.kind == GoalKind.CALLED_WITHIN and self.target_percent is None:
             raise ValidationError({"target_percent": _("Give the share to reach, e.g. 80.")})

@@ -139,6 +139,7 @@ def write_visit_fact(ticket: Ticket, ending: Ending) -> VisitFact:
     The team is the one recorded on the counter session that called the visit last, which is
     the session that finished it (or marked it a no-show); a visit never called has none.
     """
+    assert ticket.ended_at is not None, "a visit record is written as the visit ends"
     wait = None
     if ticket.first_called_at is not None:
         wait = max(0, int((ticket.first_called_at - ticket.waiting_since).total_seconds()))
