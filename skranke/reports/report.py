@@ -1,0 +1,255 @@
+"""The machine-readable report: one JSON-serialisable object with every figure of the KPI
+engine for a ReportQuery (the CLI's ``skranke report --format json`` and ``GET /api/v1/reports``
+print it as it is).
+
+Units, the same everywhere in the object: times in minutes as floats with one decimal; shares
+as fractions of 1 with three decimals (0.8 for 80 %, service goals' targets too); changes in %
+with one decimal, (this − last) ÷ last × 100 over the same dates a year earlier. A figure that
+cannot be computed (no visits, no goal, last year zero) is null, never an error. Hours,
+weekdays and dates are the centre's local time. Queues are keyed by name, or by
+"centre-slug/name" for a report over all centres (or over several).
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from skranke.catalogue.models import Queue, SubjectArea
+from skranke.organisation.models import Location, Team
+from skranke.queue.models import Outcome
+from skranke.reports import rounding
+from skranke.reports.kpi import (
+    SERVICE,
+    WAIT,
+    GoalResult,
+    KeyFigures,
+    TimeSummary,
+    VisitCounts,
+    VisitFilter,
+    by_month,
+    by_week,
+    counts_by,
+    counts_by_day,
+    counts_by_hour,
+    counts_by_month,
+    counts_by_weekday,
+    goal_results,
+    longest_waiting_subject_areas,
+    time_summaries_by,
+    year_on_year,
+)
+from skranke.reports.models import GoalKind
+from skranke.reports.query import ReportQuery
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+LONGEST_WAITING = 5
+
+
+def build_report(query: ReportQuery) -> dict[str, Any]:
+    """Return the report for ``query`` (see the module's docstring for units and nulls).
+
+    At least: visits.{total, served, no_show, cancelled, by_subject_area, by_queue, by_team,
+    by_hour, by_weekday, by_month}, wait_minutes.{mean, median, p90, max, within_goal_share},
+    service_minutes.{mean, median, p90, max}, goals[{name, target, value, met}],
+    previous_year.visits.total and change_percent.visits. by_hour always holds "00".."23",
+    by_weekday "monday".."sunday", by_month, by_week and by_day every month, ISO week and day
+    of the period; by_subject_area, by_queue and by_team the values that occur, most visits
+    first (visits without a team are left out of by_team).
+    """
+    visit_filter = VisitFilter(
+        date_from=query.date_from, date_to=query.date_to, location_ids=query.location_ids
+    )
+    compared = year_on_year(visit_filter, query.goal_minutes)
+    this, last = compared.this, compared.last
+    centres = Location.objects.filter(pk__in=query.location_ids).order_by("sort_order", "name")
+    keyed_by_centre = query.all_locations or len(query.location_ids) > 1
+    per_day = counts_by_day(visit_filter)
+    return {
+        "period": _period(visit_filter),
+        "centres": [{"slug": centre.slug, "name": centre.name} for centre in centres],
+        "visits": {
+            **_visit_totals(this),
+            "by_subject_area": _by_subject_area(visit_filter),
+            "by_queue": _by_queue(visit_filter, keyed_by_centre),
+            "by_team": _by_team(visit_filter),
+            "by_hour": {
+                f"{hour:02d}": counts.total for hour, counts in counts_by_hour(visit_filter).items()
+            },
+            "by_weekday": {
+                WEEKDAYS[day]: counts.total
+                for day, counts in counts_by_weekday(visit_filter).items()
+            },
+            "by_month": _totals(by_month(per_day)),
+            "by_week": _totals(by_week(per_day)),
+            "by_day": {day.isoformat(): counts.total for day, counts in per_day.items()},
+        },
+        "wait_minutes": _wait_minutes(this),
+        "service_minutes": _minutes(this.service),
+        **_appointments_and_walk_ins(visit_filter, this),
+        "first_contact_resolution": _outcomes(this),
+        "longest_waiting_subject_areas": _longest_waiting(visit_filter),
+        "goals": [_goal(result, keyed_by_centre) for result in goal_results(visit_filter)],
+        "previous_year": {
+            "period": _period(compared.last_filter),
+            "visits": {
+                **_visit_totals(last),
+                "by_subject_area": _by_subject_area(compared.last_filter),
+                "by_month": _totals(counts_by_month(compared.last_filter)),
+            },
+            "wait_minutes": _wait_minutes(last),
+            "service_minutes": _minutes(last.service),
+            "first_contact_resolution": rounding.share(
+                last.outcomes.first_contact_resolution.fraction
+            ),
+        },
+        "change_percent": _changes(compared.changes()),
+    }
+
+
+def _period(visit_filter: VisitFilter) -> dict[str, Any]:
+    return {
+        "from": visit_filter.date_from.isoformat(),
+        "to": visit_filter.date_to.isoformat(),
+        "days": len(visit_filter.days()),
+    }
+
+
+def _visit_totals(figures: KeyFigures) -> dict[str, int]:
+    return {
+        "total": figures.counts.total,
+        "served": figures.counts.served,
+        "no_show": figures.counts.no_show,
+        "cancelled": figures.counts.cancelled,
+    }
+
+
+def _totals(counts: dict[str, VisitCounts]) -> dict[str, int]:
+    return {label: found.total for label, found in counts.items()}
+
+
+def _most_first(named: dict[str, int]) -> dict[str, int]:
+    return dict(sorted(named.items(), key=lambda item: (-item[1], item[0])))
+
+
+def _by_subject_area(visit_filter: VisitFilter) -> dict[str, int]:
+    found = counts_by(visit_filter, "subject_area_id")
+    names = dict(SubjectArea.objects.filter(pk__in=found).values_list("pk", "name"))
+    return _most_first({names[pk]: counts.total for pk, counts in found.items()})
+
+
+def _queue_names(queue_ids: list[int], keyed_by_centre: bool) -> dict[int, str]:
+    queues = Queue.objects.filter(pk__in=queue_ids).select_related("location")
+    return {
+        queue.pk: f"{queue.location.slug}/{queue.name}" if keyed_by_centre else queue.name
+        for queue in queues
+    }
+
+
+def _by_queue(visit_filter: VisitFilter, keyed_by_centre: bool) -> dict[str, int]:
+    found = counts_by(visit_filter, "first_queue_id")
+    names = _queue_names(list(found), keyed_by_centre)
+    named: dict[str, int] = {}
+    # Two queues of one centre may share a name; their visits are then counted together.
+    for pk, counts in found.items():
+        named[names[pk]] = named.get(names[pk], 0) + counts.total
+    return _most_first(named)
+
+
+def _by_team(visit_filter: VisitFilter) -> dict[str, int]:
+    found = counts_by(visit_filter, "team_id")
+    names = dict(Team.objects.filter(pk__in=[pk for pk in found if pk]).values_list("pk", "name"))
+    return _most_first({names[pk]: counts.total for pk, counts in found.items() if pk})
+
+
+def _changes(changes: dict[str, Fraction | None]) -> dict[str, Any]:
+    percent = {name: rounding.percent(change) for name, change in changes.items()}
+    times = ("mean", "median", "p90", "max")
+    return {
+        **{
+            name: percent[name]
+            for name in ("visits", "served", "no_show", "cancelled", "appointments", "walk_ins")
+        },
+        "wait_minutes": {
+            **{figure: percent[f"wait_{figure}"] for figure in times},
+            "within_goal_share": percent["within_goal_share"],
+        },
+        "service_minutes": {figure: percent[f"service_{figure}"] for figure in times},
+        "first_contact_resolution": percent["first_contact_resolution"],
+    }
+
+
+def _wait_minutes(figures: KeyFigures) -> dict[str, Any]:
+    within = figures.within_goal.fraction if figures.within_goal is not None else None
+    return {**_minutes(figures.wait), "within_goal_share": rounding.share(within)}
+
+
+def _minutes(summary: TimeSummary) -> dict[str, Any]:
+    return {
+        "mean": rounding.minutes(summary.mean_seconds),
+        "median": rounding.minutes(summary.median_seconds),
+        "p90": rounding.minutes(summary.p90_seconds),
+        "max": rounding.minutes(summary.max_seconds),
+        "count": summary.count,
+    }
+
+
+def _appointments_and_walk_ins(visit_filter: VisitFilter, figures: KeyFigures) -> dict[str, Any]:
+    waits = time_summaries_by(visit_filter, WAIT, "is_appointment")
+    services = time_summaries_by(visit_filter, SERVICE, "is_appointment")
+    return {
+        key: {
+            "visits": counts.total,
+            "wait_minutes": _minutes(waits.get(appointment, TimeSummary())),
+            "service_minutes": _minutes(services.get(appointment, TimeSummary())),
+        }
+        for key, appointment, counts in (
+            ("appointments", True, figures.appointments),
+            ("walk_ins", False, figures.walk_ins),
+        )
+    }
+
+
+def _outcomes(figures: KeyFigures) -> dict[str, Any]:
+    outcomes = figures.outcomes
+    return {
+        "served": outcomes.served,
+        "share": rounding.share(outcomes.first_contact_resolution.fraction),
+        "outcomes": {
+            outcome.value: rounding.share(outcomes.share(outcome).fraction) for outcome in Outcome
+        },
+    }
+
+
+def _longest_waiting(visit_filter: VisitFilter) -> list[dict[str, Any]]:
+    found = longest_waiting_subject_areas(visit_filter, LONGEST_WAITING)
+    names = dict(
+        SubjectArea.objects.filter(pk__in=[pk for pk, _ in found]).values_list("pk", "name")
+    )
+    return [{"name": names[pk], "wait_minutes": _minutes(summary)} for pk, summary in found]
+
+
+def _goal(result: GoalResult, keyed_by_centre: bool) -> dict[str, Any]:
+    goal = result.goal
+    if goal.kind == GoalKind.CALLED_WITHIN:
+        target, value = rounding.share(result.target), rounding.share(result.value)
+    else:
+        target, value = rounding.minutes(result.target), rounding.minutes(result.value)
+    return {
+        "name": str(goal.name),
+        "target": target,
+        "value": value,
+        "met": result.met,
+        "kind": goal.kind,
+        "minutes": goal.minutes,
+        "centre": goal.location.slug,
+        "queue": (
+            _queue_names([goal.queue_id], keyed_by_centre)[goal.queue_id]
+            if goal.queue_id is not None
+            else None
+        ),
+        "valid_from": goal.valid_from.isoformat(),
+        "from": result.in_force.first_day.isoformat(),
+        "to": result.in_force.last_day.isoformat(),
+        "called": result.called,
+    }
