@@ -262,6 +262,7 @@ class Ticket(models.Model):
     back_office_service_seconds = models.PositiveIntegerField(default=0)
     back_office_wait_seconds = models.PositiveIntegerField(default=0)
     back_office_since = models.DateTimeField(null=True, blank=True)
+    transfers = models.PositiveSmallIntegerField(_("transfers"), default=0)
     # The counter session that called the ticket last: its team is the visit's.
     session = models.ForeignKey(
         CounterSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

@@ -141,7 +141,9 @@ def write_visit_fact(ticket: Ticket, ending: Ending) -> VisitFact:
     """
     assert ticket.ended_at is not None, "a visit record is written as the visit ends"
     wait = None
-    if ticket.first_called_at is not None:
+    # DESIGN.md: the wait is over called visits that were served or did not show up; one
+    # cancelled after its call keeps its first call but has no wait.
+    if ticket.first_called_at is not None and ending != Ending.CANCELLED:
         wait = max(0, int((ticket.first_called_at - ticket.waiting_since).total_seconds()))
     zone = local_zone()
     issued_local = ticket.issued_at.astimezone(zone)
@@ -177,7 +179,7 @@ def write_visit_fact(ticket: Ticket, ending: Ending) -> VisitFact:
         ending=ending,
         cancel_reason=ticket.cancel_reason,
         is_appointment=ticket.priority == Priority.APPOINTMENT,
-        transferred=ticket.queue_id != ticket.first_queue_id,
+        transferred=ticket.transfers > 0,
         counter_id=ticket.last_counter_id,
         team_id=team_id,
         staff_id=ticket.served_by_id,

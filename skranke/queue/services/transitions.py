@@ -191,6 +191,7 @@ def transfer(
             counter=None,
             # Time waited again in a back-office queue is counted from here (DESIGN.md).
             back_office_since=now if to_queue.kind == QueueKind.BACK else None,
+            transfers=F("transfers") + 1,
             **end_leg(ticket, now),
         )
         if not won:

@@ -103,6 +103,7 @@ class Replay:
     leg_started_at: dt.datetime | None = None
     service_seconds: int = 0
     recalls: int = 0
+    transfers: int = 0
     ended: TicketEvent | None = None
 
 
@@ -128,6 +129,7 @@ def replay(events: list[TicketEvent]) -> Replay:
             told.leg_started_at = None
         if event.kind == EventKind.TRANSFERRED:
             told.queue = event.queue_id or 0
+            told.transfers += 1
         if event.kind in ENDINGS:
             told.ended = event
         elif event.kind == EventKind.REINSTATED:
@@ -154,7 +156,7 @@ def check_against_events(
     assert fact is not None
     ending = ENDINGS[EventKind(told.ended.kind)]
     wait = None
-    if told.first_call_at is not None:
+    if told.first_call_at is not None and ending != Ending.CANCELLED:
         # Negative only for an appointment called before its time: no wait, then.
         wait = max(0, int((told.first_call_at - ticket.waiting_since).total_seconds()))
     issued_local = told.issued.at.astimezone(local_zone())
@@ -168,7 +170,10 @@ def check_against_events(
     assert fact.issue_date == issued_local.date() == ticket.issue_date
     assert (fact.issue_hour, fact.issue_weekday) == (issued_local.hour, issued_local.weekday())
     assert fact.first_queue_id == told.issued.queue_id
-    assert fact.transferred == (told.queue != told.issued.queue_id)
+    assert fact.transferred == (told.transfers > 0)
+    assert fact.served_queue_id == told.queue
+    assert fact.first_called_at == told.first_call_at
+    assert fact.ended_at == told.ended.at
     assert fact.counter_id == (told.last_call.counter_id if told.last_call else None)
     assert fact.staff_id == (told.last_call.staff_id if told.last_call else None)
     assert fact.subject_area_id == expected.subject_area

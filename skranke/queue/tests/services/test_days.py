@@ -117,9 +117,13 @@ def test_closing_the_day_cancels_what_was_left_and_keeps_what_it_knows() -> None
         assert facts[ticket.pk].cancel_reason == CancelReason.CLOSED
         assert facts[ticket.pk].service_seconds is None
         assert TicketEvent.objects.filter(ticket=ticket, kind=EventKind.CANCELLED).count() == 1
-    assert facts[waiting.pk].wait_seconds is None
-    assert facts[parked.pk].wait_seconds == 10 * 60
-    assert facts[at_counter.pk].wait_seconds == 30 * 60
+    # A cancelled visit has no wait (DESIGN.md: over served and no-show visits), but keeps
+    # when it was first called.
+    assert facts[waiting.pk].wait_seconds is None and facts[waiting.pk].first_called_at is None
+    assert facts[parked.pk].wait_seconds is None
+    assert facts[parked.pk].first_called_at == parked.issued_at + dt.timedelta(minutes=10)
+    assert facts[at_counter.pk].wait_seconds is None
+    assert facts[at_counter.pk].first_called_at == at_counter.issued_at + dt.timedelta(minutes=30)
     assert facts[served.pk].ending == Ending.SERVED
     todays.refresh_from_db()
     assert todays.status == TicketStatus.WAITING and todays.pk not in facts
