@@ -18,7 +18,9 @@ from django.utils import timezone
 from skranke.access.models import ApiToken, DeviceAccount, DevicePurpose
 from skranke.access.services import create_api_token, new_pairing_token, revoke_api_token
 from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
-from skranke.core.demo_data import SERVICES, SUBJECT_AREAS
+from skranke.core.demo_data import COLLEAGUES, SERVICES, SUBJECT_AREAS
+from skranke.core.demo_history import HistoryReport, default_first_day, ensure_history
+from skranke.lib.localtime import local_date
 from skranke.organisation.models import (
     Counter,
     HoursKind,
@@ -32,6 +34,7 @@ from skranke.organisation.models import (
 )
 from skranke.queue import services
 from skranke.queue.models import CounterSession, Source, Ticket, TicketStatus
+from skranke.reports.models import GoalKind, ServiceGoal
 
 DEMO_PASSWORD = "skranke-demo"  # noqa: S105 - printed for the demo's visitors on purpose
 
@@ -92,11 +95,18 @@ class DemoAccess:
 
     pairing_paths: list[tuple[DeviceAccount, str]]
     manager_token: str
+    # What was simulated of the history this time (None when none was asked for).
+    history: HistoryReport | None = None
 
 
 @transaction.atomic
-def load_demo() -> DemoAccess:
-    """Create or refresh every demo row in one transaction; returns the new secrets."""
+def load_demo(history_from: dt.date | None = None) -> DemoAccess:
+    """Create or refresh every demo row in one transaction; returns the new secrets.
+
+    With ``history_from``, the town hall's and the library's history from that day to
+    yesterday is made where it is missing (skranke.core.demo_history); `skranke demo` asks for
+    two full years plus this year so far, tests for a few days or none.
+    """
     Municipality.objects.update_or_create(
         singleton=True, defaults={"name": "Demo Kommune", "code": "999"}
     )
@@ -147,13 +157,20 @@ def load_demo() -> DemoAccess:
     )
     _teams(areas)
     _users([town_hall, around_the_clock])
+    _colleagues()
+    _service_goals(town_hall, library)
+    history = None
+    if history_from is not None:
+        # Before the live floor, so the history's events come before today's.
+        yesterday = local_date(timezone.now()) - dt.timedelta(days=1)
+        history = ensure_history(history_from, yesterday)
     _live_floor(around_the_clock)
     pairing_paths = [
         (device, f"/devices/pair/{new_pairing_token(device)}/")
         for location in (town_hall, library, around_the_clock)
         for device in _devices(location)
     ]
-    return DemoAccess(pairing_paths, _manager_token())
+    return DemoAccess(pairing_paths, _manager_token(), history)
 
 
 def _town_hall_queues(location: Location) -> None:
@@ -372,3 +389,60 @@ def _users(homes: list[Location]) -> None:
         )
         profile.teams.set(Team.objects.filter(name__in=demo.teams))
         profile.locations.set(homes if demo.role == Role.COUNTER_STAFF else [])
+
+
+def _colleagues() -> None:
+    """The counter staff of the history (demo_data.COLLEAGUES): no password, no demo login."""
+    User = get_user_model()
+    for colleague in COLLEAGUES:
+        user, created = User.objects.get_or_create(
+            username=colleague["username"],
+            defaults={
+                "first_name": colleague["first_name"],
+                "last_name": colleague["last_name"],
+            },
+        )
+        if created:
+            user.set_unusable_password()
+            user.save()
+        profile, _created = StaffProfile.objects.update_or_create(
+            user=user, defaults={"role": Role.COUNTER_STAFF}
+        )
+        profile.teams.set(Team.objects.filter(name__in=colleague["teams"]))
+        profile.locations.set(Location.objects.filter(slug=colleague["centre"]))
+
+
+def _service_goals(town_hall: Location, library: Location) -> None:
+    """Set the demo's service goals once: a centre that has goals keeps its own.
+
+    The town hall promised 80 % called within 15 minutes and a mean wait of at most 10 from the
+    start of the history, then tightened the first to 10 minutes a year later; passports have
+    a goal of their own; the library promises a mean wait of at most 12 minutes.
+    """
+    start = default_first_day(local_date(timezone.now()))
+    tightened = start.replace(year=start.year + 1)
+    passports = town_hall.queues.get(prefix="P")
+    goals = {
+        town_hall: [
+            ServiceGoal(
+                kind=GoalKind.CALLED_WITHIN, minutes=15, target_percent=80, valid_from=start
+            ),
+            ServiceGoal(kind=GoalKind.MEAN_WAIT, minutes=10, valid_from=start),
+            ServiceGoal(
+                kind=GoalKind.CALLED_WITHIN, minutes=10, target_percent=80, valid_from=tightened
+            ),
+            ServiceGoal(
+                queue=passports,
+                kind=GoalKind.CALLED_WITHIN,
+                minutes=20,
+                target_percent=75,
+                valid_from=start,
+            ),
+        ],
+        library: [ServiceGoal(kind=GoalKind.MEAN_WAIT, minutes=12, valid_from=start)],
+    }
+    for location, wanted in goals.items():
+        if not ServiceGoal.objects.filter(location=location).exists():
+            for goal in wanted:
+                goal.location = location
+            ServiceGoal.objects.bulk_create(wanted)

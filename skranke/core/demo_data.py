@@ -315,3 +315,99 @@ SERVICES: list[ServiceData] = [
         "minutes": 15,
     },
 ]
+
+
+class ColleagueData(TypedDict):
+    username: str
+    first_name: str
+    last_name: str
+    teams: list[str]
+    centre: str
+
+
+# The demo centres' other counter staff: they appear in the history (visits per team and
+# employee), not as demo logins, so their accounts have no usable password.
+COLLEAGUES: list[ColleagueData] = [
+    {
+        "username": "sofie",
+        "first_name": "Sofie",
+        "last_name": "Madsen",
+        "teams": ["Team Pas og kørekort"],
+        "centre": "raadhuset",
+    },
+    {
+        "username": "jonas",
+        "first_name": "Jonas",
+        "last_name": "Larsen",
+        "teams": ["Team Pas og kørekort"],
+        "centre": "raadhuset",
+    },
+    {
+        "username": "ida",
+        "first_name": "Ida",
+        "last_name": "Poulsen",
+        "teams": ["Team Pas og kørekort", "Team Borgerservice"],
+        "centre": "raadhuset",
+    },
+    {
+        "username": "peter",
+        "first_name": "Peter",
+        "last_name": "Christensen",
+        "teams": ["Team Borgerservice"],
+        "centre": "raadhuset",
+    },
+    {
+        "username": "hanne",
+        "first_name": "Hanne",
+        "last_name": "Rasmussen",
+        "teams": ["Team Borgerservice", "Team Ydelser"],
+        "centre": "raadhuset",
+    },
+    {
+        "username": "karin",
+        "first_name": "Karin",
+        "last_name": "Sørensen",
+        "teams": ["Team Ydelser"],
+        "centre": "raadhuset",
+    },
+    {
+        "username": "mads",
+        "first_name": "Mads",
+        "last_name": "Pedersen",
+        "teams": ["Team Ydelser"],
+        "centre": "raadhuset",
+    },
+    {
+        "username": "lone",
+        "first_name": "Lone",
+        "last_name": "Kristensen",
+        "teams": ["Team Borgerservice"],
+        "centre": "biblioteket",
+    },
+    {
+        "username": "ahmad",
+        "first_name": "Ahmad",
+        "last_name": "Hassan",
+        "teams": ["Team Borgerservice"],
+        "centre": "biblioteket",
+    },
+    {
+        "username": "freja",
+        "first_name": "Freja",
+        "last_name": "Thomsen",
+        "teams": ["Team Pas og kørekort"],
+        "centre": "biblioteket",
+    },
+]
+
+# Who sits at the counters in each centre's history (demo users first), and who issues numbers
+# as the floor guide.
+HISTORY_ROSTER: dict[str, list[str]] = {
+    "raadhuset": [
+        "teamleder",
+        "medarbejder",
+        *(c["username"] for c in COLLEAGUES if c["centre"] == "raadhuset"),
+    ],
+    "biblioteket": [c["username"] for c in COLLEAGUES if c["centre"] == "biblioteket"],
+}
+FLOOR_GUIDES: dict[str, str] = {"raadhuset": "teamleder"}

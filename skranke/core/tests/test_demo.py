@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 
 import pytest
 from django.contrib.auth.models import User
 from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 
 from conftest import uses_postgresql
 from skranke.access.models import ApiToken, DeviceAccount
 from skranke.access.services import user_for_api_token
 from skranke.catalogue.models import Queue, Service, SubjectArea
 from skranke.core.demo import DEMO_PASSWORD, load_demo
+from skranke.lib.localtime import local_date
 from skranke.organisation.models import (
     Counter,
     HoursKind,
@@ -25,9 +28,15 @@ from skranke.organisation.models import (
     Team,
     TeamKind,
 )
-from skranke.queue.models import CounterSession, Ticket, TicketStatus
+from skranke.queue.models import CounterSession, Ticket, TicketStatus, VisitFact
+from skranke.reports.models import ServiceGoal
 
 pytestmark = pytest.mark.django_db
+
+
+def a_few_days_ago() -> str:
+    """A --history-from that keeps the demo's history (and the test) short."""
+    return (local_date(timezone.now()) - dt.timedelta(days=4)).isoformat()
 
 
 def _counts() -> dict[str, int]:
@@ -44,6 +53,7 @@ def _counts() -> dict[str, int]:
         "active tokens": ApiToken.objects.filter(revoked_at__isnull=True).count(),
         "tickets": Ticket.objects.count(),
         "open counters": CounterSession.objects.filter(closed_at__isnull=True).count(),
+        "goals": ServiceGoal.objects.count(),
     }
 
 
@@ -77,6 +87,16 @@ def test_demo_has_what_the_issue_asks_for() -> None:
     )
     manager = user_for_api_token(access.manager_token)
     assert manager is not None and manager.username == "leder"
+    assert access.history is None
+    assert not VisitFact.objects.exists()
+    town_hall_goals = ServiceGoal.objects.filter(location__slug="raadhuset")
+    assert town_hall_goals.filter(queue__isnull=True).count() == 3
+    assert town_hall_goals.filter(queue__prefix="P").count() == 1
+    assert ServiceGoal.objects.filter(location__slug="biblioteket").exists()
+    # Colleagues of several teams staff the history; none of them can sign in.
+    colleagues = StaffProfile.objects.filter(user__username__in=["sofie", "karin", "lone"])
+    assert colleagues.count() == 3
+    assert not any(profile.user.has_usable_password() for profile in colleagues)
 
 
 def test_loading_twice_changes_nothing_but_the_fresh_secrets() -> None:
@@ -94,20 +114,27 @@ def test_loading_twice_changes_nothing_but_the_fresh_secrets() -> None:
 
 @pytest.mark.skipif(uses_postgresql(), reason="the demo command runs on SQLite only")
 def test_demo_command_prepares_and_prints_logins_and_links() -> None:
-    output = io.StringIO()
-    call_command("demo", "--no-serve", stdout=output)
-    call_command("demo", "--no-serve", stdout=io.StringIO())
+    output, again = io.StringIO(), io.StringIO()
+    call_command("demo", "--no-serve", "--history-from", a_few_days_ago(), stdout=output)
+    visits = VisitFact.objects.count()
+    call_command("demo", "--no-serve", "--history-from", a_few_days_ago(), stdout=again)
     text = output.getvalue()
     assert "http://127.0.0.1:8000/admin/" in text
     assert "skranke-demo" in text
     assert text.count("/devices/pair/") == 9
     assert Location.objects.count() == 3
+    # One line on the history each time; the second run finds nothing missing.
+    history_lines = [line for line in text.splitlines() if line.startswith("Demo history")]
+    assert len(history_lines) == 1
+    assert f"{visits:,} visits generated in" in history_lines[0]
+    assert " 0 visits generated in" in again.getvalue()
+    assert VisitFact.objects.count() == visits
 
 
 @pytest.mark.skipif(uses_postgresql(), reason="the demo command runs on SQLite only")
 def test_the_printed_kiosk_display_and_counter_addresses_work(client: Client) -> None:
     output = io.StringIO()
-    call_command("demo", "--no-serve", stdout=output)
+    call_command("demo", "--no-serve", "--history-from", a_few_days_ago(), stdout=output)
     lines = {
         line.split(":", 1)[0].strip(): line.split()[1:]
         for line in output.getvalue().splitlines()
@@ -132,6 +159,14 @@ def test_the_printed_kiosk_display_and_counter_addresses_work(client: Client) ->
 def test_demo_command_refuses_a_bad_port() -> None:
     with pytest.raises(CommandError):
         call_command("demo", "--no-serve", "--port", "0")
+
+
+@pytest.mark.skipif(uses_postgresql(), reason="the demo command runs on SQLite only")
+@pytest.mark.parametrize("day", ["yesterday", "2025-02-30", "1990-01-01", "2999-01-01"])
+def test_demo_command_refuses_a_bad_history_start(day: str) -> None:
+    with pytest.raises(CommandError, match="--history-from"):
+        call_command("demo", "--no-serve", "--history-from", day)
+    assert not Location.objects.exists()
 
 
 @pytest.mark.skipif(not uses_postgresql(), reason="checks the refusal on PostgreSQL")

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.conf import settings
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import timezone
 
 from skranke.access.models import DevicePurpose
 from skranke.access.views import device_home
 from skranke.core.demo import DEMO_PASSWORD, DEMO_USERS, DemoAccess, load_demo
+from skranke.core.demo_history import HistoryReport, default_first_day
 from skranke.core.management.commands.serve import run_server, uses_sqlite
+from skranke.lib.localtime import local_date
 
 
 class Command(BaseCommand):
@@ -23,6 +27,12 @@ class Command(BaseCommand):
         parser.add_argument(
             "--no-serve", action="store_true", help="Prepare the database, then stop."
         )
+        parser.add_argument(
+            "--history-from",
+            metavar="YYYY-MM-DD",
+            help="First day of the demo's history (default: 1 January two years ago); "
+            "days already there are kept.",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not uses_sqlite():
@@ -32,10 +42,13 @@ class Command(BaseCommand):
             )
         if not 0 < options["port"] < 65536:
             raise CommandError("--port must be between 1 and 65535.")
+        history_from = _history_from(options["history_from"])
         self.stdout.write(f"Database: {settings.DATABASES['default']['NAME']}")
         call_command("migrate", interactive=False, verbosity=0)
-        access = load_demo()
+        access = load_demo(history_from=history_from)
         call_command("collectstatic", interactive=False, verbosity=0)
+        if access.history is not None:
+            self.stdout.write(_history_line(access.history))
         self.stdout.write(self.style.SUCCESS("Demo municipality ready."))
         base = f"http://{options['host']}:{options['port']}"
         self.stdout.write(
@@ -62,6 +75,29 @@ class Command(BaseCommand):
         self.stdout.write(f"Serving on {base}/ — press Ctrl+C to stop.")
         self.stdout.flush()
         run_server(options["host"], options["port"], workers=1, with_worker=True)
+
+
+def _history_from(text: str | None) -> dt.date:
+    today = local_date(timezone.now())
+    if text is None:
+        return default_first_day(today)
+    try:
+        day = dt.date.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f"--history-from must be a date written YYYY-MM-DD, not {text[:40]!r}."
+        ) from None
+    if not dt.date(today.year - 10, 1, 1) <= day <= today:
+        raise CommandError("--history-from must be a day in the last ten years, not in the future.")
+    return day
+
+
+def _history_line(history: HistoryReport) -> str:
+    """One line: how much history was made, for which days, and how long it took."""
+    return (
+        f"Demo history {history.first_day} to {history.last_day}: "
+        f"{history.visits:,} visits generated in {history.seconds:.1f} s."
+    )
 
 
 def _number_system_lines(base: str, access: DemoAccess) -> list[str]:
