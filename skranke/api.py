@@ -19,6 +19,7 @@ from skranke.access.ratelimit import AnonymousRateThrottle, too_many_requests_de
 from skranke.organisation.api import router as organisation_router
 from skranke.queue.api import router as queue_router
 from skranke.queue.errors import IssueRefused, NotYours, QueueError
+from skranke.reports.api import router as reports_router
 
 _WRITES = frozenset({"post", "put", "patch", "delete"})
 # Refusals answered before any endpoint runs, with the methods they can answer (None: every
@@ -78,6 +79,7 @@ api = SkrankeAPI(
 api.add_router("/locations", organisation_router)
 api.add_router("/devices", device_router)
 api.add_router("/me", staff_router)
+api.add_router("/reports", reports_router)
 api.add_router("", queue_router)
 
 

@@ -172,7 +172,7 @@ class World:
             "ticket_id": [pk for pk, _token, _number in tickets],
             "counter_id": counters,
             "queue_id": queues,
-            # Body fields.
+            # Body fields and query parameters.
             "location": [location.slug],
             "service": [service.slug for service in services_here]
             + [str(service.pk) for service in services_here],
@@ -304,10 +304,14 @@ def _modes(operation: schemathesis.APIOperation) -> list[GenerationMode]:
 def _with_real_values(
     case: schemathesis.Case, data: st.DataObject, values: dict[str, list[Any]]
 ) -> None:
-    """Swap some of ``case``'s path parameters and body fields for values naming real objects."""
+    """Swap some of ``case``'s path and query parameters and body fields for values naming real
+    objects."""
     for name in list(case.path_parameters or {}):
         if values.get(name) and data.draw(REAL, label=f"real {name}"):
             case.path_parameters[name] = data.draw(st.sampled_from(values[name]))
+    for name in list(case.query or {}):
+        if values.get(name) and data.draw(REAL, label=f"real {name}"):
+            case.query[name] = data.draw(st.sampled_from(values[name]))
     if isinstance(case.body, dict):
         for name in list(case.body):
             if values.get(name) and data.draw(REAL, label=f"real {name}"):

@@ -54,6 +54,7 @@ from skranke.access.tests.walk_rules import (
     openapi_parameters,
     parameter_value,
     pattern_parameters,
+    query_string,
     resolver_routes,
 )
 from skranke.access.tests.walk_world import Caller, CallerKind, World, callers, seed_world
@@ -128,6 +129,14 @@ def table_problems(operations: Mapping[str, Mapping[str, Any]]) -> list[str]:
             problems.append(f"{key}: a stream in one of the table and the document, not the other")
         elif "requestBody" in operation and route.body is None:
             problems.append(f"{key}: takes a body, and the table gives no sample")
+        problems += [
+            f"{key}: needs the query parameter {parameter['name']!r}, and the table gives none"
+            for parameter in operation.get("parameters", [])
+            if route is not None
+            and parameter.get("in") == "query"
+            and parameter.get("required")
+            and parameter["name"] not in route.query
+        ]
     problems += [
         f"{key}: in the table, but not in the OpenAPI document"
         for key in sorted(set(listed_api) - set(operations))
@@ -144,7 +153,8 @@ def address(world: World, route: Route) -> str:
     """Return the route's address with A's objects in it; raises CannotFill."""
     if route.surface in (Surface.API, Surface.STREAM):
         names = openapi_parameters(route.key)
-        return fill_openapi_path(route.key, {n: parameter_value(world, route, n) for n in names})
+        path = fill_openapi_path(route.key, {n: parameter_value(world, route, n) for n in names})
+        return path + query_string(world, route)
     pattern = resolver_routes().get(route.key)
     if pattern is None:
         raise CannotFill("not served")

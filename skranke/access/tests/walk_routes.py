@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils import timezone
+
 from skranke.access.permissions import Capability
 from skranke.access.tests.walk_rules import (
     AT_COUNTER,
@@ -27,6 +29,10 @@ from skranke.access.tests.walk_world import (
 )
 
 SERVING_ALREADY = frozenset({"serving@A"})  # holds a counter, so cannot open a second one
+
+
+def _today(world: World) -> str:
+    return timezone.localdate().isoformat()
 
 
 def _finish_form(world: World) -> dict[str, Any]:
@@ -196,6 +202,17 @@ APIS: list[Route] = [
         "POST /api/v1/queues/{queue_id}/close",
         Needs(Capability.MANAGE_QUEUES),
         body=lambda w: {"reason": "Systemet er nede"},
+    ),
+    # Centre A's statistics for today (its no-show is a visit); staff of B are refused with 403.
+    api(
+        "GET /api/v1/reports",
+        Needs(Capability.VIEW_STATISTICS),
+        query={
+            "location": "a.location.slug",
+            "from": _today,
+            "to": _today,
+            "goal_minutes": lambda w: 10,
+        },
     ),
 ]
 

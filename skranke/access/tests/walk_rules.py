@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlencode
 
 from django.db.models import Model
 from django.urls import URLPattern, URLResolver, get_resolver
@@ -196,6 +197,8 @@ class Route:
     # The path parameter that `variant` fills.
     variant_parameter: str = ""
     params: Mapping[str, Parameter] = field(default_factory=dict)
+    # The query string an API operation is called with, filled as path parameters are.
+    query: Mapping[str, Parameter] = field(default_factory=dict)
     body: Body | None = None
     prepare: Prepare | None = None
     # Callers who may meet a state conflict (400/409/422) although they may use the route.
@@ -299,6 +302,17 @@ def parameter_value(world: World, route: Route, name: str) -> str:
     parameter = route.params.get(name) or PARAMETERS.get(name)
     if parameter is None:
         raise CannotFill(f"no value for the path parameter {name!r}")
+    return _value(world, parameter)
+
+
+def query_string(world: World, route: Route) -> str:
+    """Return "?name=value&…" for the route's query parameters, or "" when it has none."""
+    if not route.query:
+        return ""
+    return "?" + urlencode({name: _value(world, value) for name, value in route.query.items()})
+
+
+def _value(world: World, parameter: Parameter) -> str:
     if callable(parameter):
         return str(parameter(world))
     value: Any = world
