@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from skranke.lib.validators import validate_no_cpr
 from skranke.queue.models.choices import CancelReason, Ending, Outcome, ReferredTo, VisitSource
 from skranke.queue.models.floor import Ticket
 
@@ -21,7 +22,9 @@ class VisitFact(models.Model):
     ticket = models.OneToOneField(
         Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="fact"
     )
-    import_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    import_key = models.CharField(
+        max_length=200, null=True, blank=True, unique=True, validators=[validate_no_cpr]
+    )
     source = models.CharField(max_length=12, choices=VisitSource.choices)
     location = models.ForeignKey(
         "organisation.Location", on_delete=models.PROTECT, related_name="+"
@@ -67,7 +70,7 @@ class VisitFact(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
     )
     # The employee's name as the history gives it, where no user account exists (imports).
-    staff_name = models.CharField(max_length=150, blank=True)
+    staff_name = models.CharField(max_length=150, blank=True, validators=[validate_no_cpr])
 
     class Meta:
         verbose_name = _("visit")
