@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import figures
+from bench import figures, imports
 from bench.stack import (
     DATA_DIR,
     ROOT,
@@ -34,7 +34,7 @@ from bench.stack import (
 RESULTS_JSON = ROOT / "bench" / "results.json"
 RESULTS_MD = ROOT / "bench" / "results.md"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/skranke_bench"
-FIGURE_GROUPS = ["mixed", "ratio", "fanout"]
+FIGURE_GROUPS = ["mixed", "ratio", "fanout", "import"]
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -104,19 +104,29 @@ def _measure_on_server(arguments: argparse.Namespace, seed: dict[str, Any]) -> l
                 if (arguments.profile)
                 else []
             )
-            results += _stamped(figures.mixed_load(server, seed, durations))
+            results += _stamped(figures.mixed_load(server, seed, durations), "mixed")
             for spy in spies:
                 spy.wait()
         if "ratio" in arguments.groups:
-            results += _stamped(figures.call_next_ratio(server, seed, durations))
+            results += _stamped(figures.call_next_ratio(server, seed, durations), "ratio")
     finally:
         server.stop()
     return results
 
 
-def _stamped(measured: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _stamped(measured: list[dict[str, Any]], group: str) -> list[dict[str, Any]]:
     run = machine()
-    return [{**figure, "run": run} for figure in measured]
+    return [{**figure, "group": group, "run": run} for figure in measured]
+
+
+def _kept(groups: list[str]) -> list[dict[str, Any]]:
+    """The figures of the last run's results.json from groups not measured this time, so that
+    `--only` replaces its own groups' figures and keeps the others'."""
+    try:
+        previous = json.loads(RESULTS_JSON.read_text())
+    except (OSError, ValueError):
+        return []
+    return [figure for figure in previous if figure.get("group") not in (*groups, None)]
 
 
 def _fanout(arguments: argparse.Namespace) -> list[dict[str, Any]]:
@@ -129,7 +139,7 @@ def _fanout(arguments: argparse.Namespace) -> list[dict[str, Any]]:
         measured = run(arguments.database_url, clients=200, events=5)
     else:
         measured = run(arguments.database_url)
-    return _stamped(measured)
+    return _stamped(measured, "fanout")
 
 
 def _format(value: Any) -> str:
@@ -202,6 +212,14 @@ def main(argv: list[str] | None = None) -> int:
         except Exception as error:
             traceback.print_exc()
             problems.append(f"fan-out: {error}")
+    if "import" in arguments.groups:
+        try:
+            rows = imports.QUICK_ROWS if arguments.quick else imports.ROWS
+            print(f"Importing {rows:,} Frontdesk rows …", flush=True)
+            results += _stamped(imports.run(arguments.database_url, rows), "import")
+        except CouldNotMeasure as error:
+            problems.append(f"import: {error}")
+    results = _kept(arguments.groups) + results
     RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     RESULTS_MD.write_text(summary(results, problems))
     print()

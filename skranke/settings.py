@@ -97,6 +97,7 @@ INSTALLED_APPS = [
     "skranke.audit",
     "skranke.queue",
     "skranke.reports",
+    "skranke.history",
 ]
 
 MIDDLEWARE = [
