@@ -370,7 +370,8 @@ def _teams(areas: dict[str, SubjectArea]) -> None:
 def _users(homes: list[Location]) -> None:
     User = get_user_model()
     read_only = Permission.objects.filter(
-        content_type__app_label__in=["organisation", "catalogue"], codename__startswith="view_"
+        content_type__app_label__in=["organisation", "catalogue", "reports"],
+        codename__startswith="view_",
     )
     for demo in DEMO_USERS:
         user, created = User.objects.get_or_create(
