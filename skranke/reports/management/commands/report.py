@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from typing import Any, NoReturn
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from skranke.core.commandline import OneLineErrorCommand
 from skranke.reports.query import (
     GOAL_MINUTES_RANGE,
     MAX_PERIOD_YEARS,
@@ -18,18 +19,7 @@ from skranke.reports.report import build_report
 FORMATS = ["json"]
 
 
-class OneLineErrorParser(CommandParser):
-    """Refuses a bad argument with one line on stderr and exit status 2, not argparse's usage
-    text followed by the error."""
-
-    def error(self, message: str) -> NoReturn:
-        if self.called_from_command_line:
-            self.exit(2, f"{self.prog}: {message} (see --help)\n")
-        # From call_command, as Django's own parser does.
-        raise CommandError(f"Error: {message}")
-
-
-class Command(BaseCommand):
+class Command(OneLineErrorCommand):
     help = (
         "Print the statistics of one centre, or of all active centres, for a period as one JSON "
         "object (UTF-8, indented by two spaces; the same object as GET /api/v1/reports). "
@@ -37,12 +27,6 @@ class Command(BaseCommand):
         "gives one line on stderr and a non-zero exit status (1; 2 for a missing or unknown "
         "option)."
     )
-
-    def create_parser(self, prog_name: str, subcommand: str, **kwargs: Any) -> CommandParser:
-        parser = super().create_parser(prog_name, subcommand, **kwargs)
-        # Django builds the parser itself; only its error() differs.
-        parser.__class__ = OneLineErrorParser
-        return parser
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(
