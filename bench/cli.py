@@ -19,7 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import figures, imports
+from bench import figures, imports, report_bench
 from bench.stack import (
     DATA_DIR,
     ROOT,
@@ -34,7 +34,7 @@ from bench.stack import (
 RESULTS_JSON = ROOT / "bench" / "results.json"
 RESULTS_MD = ROOT / "bench" / "results.md"
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/skranke_bench"
-FIGURE_GROUPS = ["mixed", "ratio", "fanout", "import"]
+FIGURE_GROUPS = ["mixed", "ratio", "fanout", "import", "report"]
 
 
 def _arguments(argv: list[str] | None) -> argparse.Namespace:
@@ -148,6 +148,11 @@ def _format(value: Any) -> str:
     return "—" if value is None else str(value)
 
 
+def _met(met: bool | None) -> str:
+    # None: a reference figure without a goal of its own (the report's SQL baseline).
+    return "—" if met is None else "yes" if met else "**no**"
+
+
 def table(results: list[dict[str, Any]]) -> str:
     """A Markdown table of the figures against their goals."""
     rows = [
@@ -156,16 +161,13 @@ def table(results: list[dict[str, Any]]) -> str:
     ]
     for figure in results:
         value = f"{_format(figure['value'])} {figure['unit']}"
-        rows.append(
-            f"| {figure['name']} | {value} | {figure['goal']} | "
-            f"{'yes' if figure['met'] else '**no**'} |"
-        )
+        rows.append(f"| {figure['name']} | {value} | {figure['goal']} | {_met(figure['met'])} |")
     return "\n".join(rows)
 
 
 def summary(results: list[dict[str, Any]], problems: list[str]) -> str:
     run = results[0]["run"] if results else machine()
-    missed = [figure["name"] for figure in results if not figure["met"]]
+    missed = [figure["name"] for figure in results if figure["met"] is False]
     lines = [
         "# Benchmark results",
         "",
@@ -219,6 +221,12 @@ def main(argv: list[str] | None = None) -> int:
             results += _stamped(imports.run(arguments.database_url, rows), "import")
         except CouldNotMeasure as error:
             problems.append(f"import: {error}")
+    if "report" in arguments.groups:
+        try:
+            repeats = 1 if arguments.quick else report_bench.REPEATS
+            results += _stamped(report_bench.run(arguments.database_url, repeats=repeats), "report")
+        except CouldNotMeasure as error:
+            problems.append(f"report: {error}")
     results = _kept(arguments.groups) + results
     RESULTS_JSON.write_text(json.dumps(results, indent=2, ensure_ascii=False) + "\n")
     RESULTS_MD.write_text(summary(results, problems))

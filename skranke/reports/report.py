@@ -29,14 +29,10 @@ from skranke.reports.kpi import (
     VisitFilter,
     by_month,
     by_week,
-    counts_by,
-    counts_by_day,
-    counts_by_hour,
-    counts_by_month,
-    counts_by_weekday,
+    counts_by_each,
     goal_results,
     longest_waiting_subject_areas,
-    time_summaries_by,
+    time_summaries_by_each,
     year_on_year,
 )
 from skranke.reports.models import GoalKind
@@ -64,21 +60,24 @@ def build_report(query: ReportQuery) -> dict[str, Any]:
     this, last = compared.this, compared.last
     centres = Location.objects.filter(pk__in=query.location_ids).order_by("sort_order", "name")
     keyed_by_centre = query.all_locations or len(query.location_ids) > 1
-    per_day = counts_by_day(visit_filter)
+    # Each counted in one statement: the calendar's units together, the catalogue's together.
+    calendar = counts_by_each(visit_filter, ("issue_date", "issue_hour", "issue_weekday"))
+    catalogue = counts_by_each(visit_filter, ("subject_area_id", "first_queue_id", "team_id"))
+    last_year = counts_by_each(compared.last_filter, ("issue_date", "subject_area_id"))
+    per_day = calendar["issue_date"]
     return {
         "period": _period(visit_filter),
         "centres": [{"slug": centre.slug, "name": centre.name} for centre in centres],
         "visits": {
             **_visit_totals(this),
-            "by_subject_area": _by_subject_area(visit_filter),
-            "by_queue": _by_queue(visit_filter, keyed_by_centre),
-            "by_team": _by_team(visit_filter),
+            "by_subject_area": _by_subject_area(catalogue["subject_area_id"]),
+            "by_queue": _by_queue(catalogue["first_queue_id"], keyed_by_centre),
+            "by_team": _by_team(catalogue["team_id"]),
             "by_hour": {
-                f"{hour:02d}": counts.total for hour, counts in counts_by_hour(visit_filter).items()
+                f"{hour:02d}": counts.total for hour, counts in calendar["issue_hour"].items()
             },
             "by_weekday": {
-                WEEKDAYS[day]: counts.total
-                for day, counts in counts_by_weekday(visit_filter).items()
+                WEEKDAYS[day]: counts.total for day, counts in calendar["issue_weekday"].items()
             },
             "by_month": _totals(by_month(per_day)),
             "by_week": _totals(by_week(per_day)),
@@ -94,8 +93,8 @@ def build_report(query: ReportQuery) -> dict[str, Any]:
             "period": _period(compared.last_filter),
             "visits": {
                 **_visit_totals(last),
-                "by_subject_area": _by_subject_area(compared.last_filter),
-                "by_month": _totals(counts_by_month(compared.last_filter)),
+                "by_subject_area": _by_subject_area(last_year["subject_area_id"]),
+                "by_month": _totals(by_month(last_year["issue_date"])),
             },
             "wait_minutes": _wait_minutes(last),
             "service_minutes": _minutes(last.service),
@@ -132,8 +131,7 @@ def _most_first(named: dict[str, int]) -> dict[str, int]:
     return dict(sorted(named.items(), key=lambda item: (-item[1], item[0])))
 
 
-def _by_subject_area(visit_filter: VisitFilter) -> dict[str, int]:
-    found = counts_by(visit_filter, "subject_area_id")
+def _by_subject_area(found: dict[int, VisitCounts]) -> dict[str, int]:
     names = dict(SubjectArea.objects.filter(pk__in=found).values_list("pk", "name"))
     return _most_first({names[pk]: counts.total for pk, counts in found.items()})
 
@@ -146,8 +144,7 @@ def _queue_names(queue_ids: list[int], keyed_by_centre: bool) -> dict[int, str]:
     }
 
 
-def _by_queue(visit_filter: VisitFilter, keyed_by_centre: bool) -> dict[str, int]:
-    found = counts_by(visit_filter, "first_queue_id")
+def _by_queue(found: dict[int, VisitCounts], keyed_by_centre: bool) -> dict[str, int]:
     names = _queue_names(list(found), keyed_by_centre)
     named: dict[str, int] = {}
     # Two queues of one centre may share a name; their visits are then counted together.
@@ -156,8 +153,7 @@ def _by_queue(visit_filter: VisitFilter, keyed_by_centre: bool) -> dict[str, int
     return _most_first(named)
 
 
-def _by_team(visit_filter: VisitFilter) -> dict[str, int]:
-    found = counts_by(visit_filter, "team_id")
+def _by_team(found: dict[int | None, VisitCounts]) -> dict[str, int]:
     names = dict(Team.objects.filter(pk__in=[pk for pk in found if pk]).values_list("pk", "name"))
     return _most_first({names[pk]: counts.total for pk, counts in found.items() if pk})
 
@@ -195,8 +191,8 @@ def _minutes(summary: TimeSummary) -> dict[str, Any]:
 
 
 def _appointments_and_walk_ins(visit_filter: VisitFilter, figures: KeyFigures) -> dict[str, Any]:
-    waits = time_summaries_by(visit_filter, WAIT, "is_appointment")
-    services = time_summaries_by(visit_filter, SERVICE, "is_appointment")
+    summaries = time_summaries_by_each(visit_filter, (WAIT, SERVICE), "is_appointment")
+    waits, services = summaries[WAIT], summaries[SERVICE]
     return {
         key: {
             "visits": counts.total,

@@ -75,6 +75,8 @@ class VisitFact(models.Model):
     class Meta:
         verbose_name = _("visit")
         verbose_name_plural = _("visits")
+        # On PostgreSQL a BRIN index on issue_date (migration 0009, visit_issue_date_brin)
+        # serves reports over a period at every centre; SQLite has no such index.
         indexes = [
             models.Index(fields=["location", "issue_date"], name="visit_day_idx"),
             models.Index(fields=["issue_date", "first_queue"], name="visit_queue_idx"),

@@ -5,7 +5,10 @@ source). Pages, the report, the API and exports all take their figures from here
 Modules: ``filters`` (which visits), ``counts`` (visits per day, week, month, weekday, hour,
 subject area, queue, team; outcome shares), ``percentiles`` (exact, per database),
 ``distributions`` (wait and service time), ``goals`` (service goals in force and met),
-``figures`` (key figures and the same dates a year earlier).
+``figures`` (key figures and the same dates a year earlier). Figures that can share a statement
+do: a period's key figures are one statement, all goals' figures another, and counts or times
+by several attributes one grouped statement each (counts_by_each, time_summaries_by_each), so
+a report reads its visits a few times, not once per figure.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from skranke.reports.kpi.counts import (
     by_week,
     counts_by,
     counts_by_day,
+    counts_by_each,
     counts_by_hour,
     counts_by_month,
     counts_by_week,
@@ -34,6 +38,7 @@ from skranke.reports.kpi.distributions import (
     longest_waiting_subject_areas,
     service_summary,
     time_summaries_by,
+    time_summaries_by_each,
     time_summary,
     wait_summary,
 )
@@ -74,6 +79,7 @@ __all__ = [
     "change_percent",
     "counts_by",
     "counts_by_day",
+    "counts_by_each",
     "counts_by_hour",
     "counts_by_month",
     "counts_by_week",
@@ -87,6 +93,7 @@ __all__ = [
     "percentiles",
     "service_summary",
     "time_summaries_by",
+    "time_summaries_by_each",
     "time_summary",
     "visit_counts",
     "wait_summary",

@@ -4,7 +4,9 @@ of served visits (first-contact resolution).
 
 Each function is one grouped aggregate in the database (weeks and months are added up from the
 day counts); calendar groupings list every day, week, month, weekday or hour of the period, with
-zero counts where there were no visits.
+zero counts where there were no visits. counts_by_each counts by several attributes in one
+statement, and the aggregates of a filter's totals are offered (count_aggregates,
+outcome_aggregates) for a statement that gathers several figures at once (key_figures).
 """
 
 from __future__ import annotations
@@ -15,15 +17,17 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Q
 
-from skranke.queue.models import Ending, Outcome, VisitFact
+from skranke.queue.models import Ending, Outcome
 from skranke.reports.kpi.filters import SERVED, VisitFilter
 
 # The attributes a visit can be counted by, beside the calendar.
 GROUPABLE = frozenset(
     {"location_id", "first_queue_id", "subject_area_id", "team_id", "source", "is_appointment"}
 )
+# The calendar's attributes (local date, hour and weekday of issue), listed in full with zeros.
+CALENDAR = frozenset({"issue_date", "issue_hour", "issue_weekday"})
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,14 @@ class VisitCounts:
             cancelled=self.cancelled + other.cancelled,
         )
 
+    def __sub__(self, other: VisitCounts) -> VisitCounts:
+        return VisitCounts(
+            total=self.total - other.total,
+            served=self.served - other.served,
+            no_show=self.no_show - other.no_show,
+            cancelled=self.cancelled - other.cancelled,
+        )
+
 
 @dataclass(frozen=True)
 class Share:
@@ -56,28 +68,62 @@ class Share:
         return Fraction(self.part, self.whole) if self.whole else None
 
 
-def _count_aggregates() -> dict[str, Any]:
+def count_aggregates(prefix: str = "", condition: Q | None = None) -> dict[str, Any]:
+    """Return the aggregates of VisitCounts, named from ``prefix``, over the visits meeting
+    ``condition`` (all without one); counts_from reads them back."""
+    visits = condition if condition is not None else Q()
     return {
-        "total": Count("pk"),
-        "served": Count("pk", filter=Q(ending=Ending.SERVED)),
-        "no_show": Count("pk", filter=Q(ending=Ending.NO_SHOW)),
-        "cancelled": Count("pk", filter=Q(ending=Ending.CANCELLED)),
+        f"{prefix}total": Count("pk", filter=condition),
+        f"{prefix}served": Count("pk", filter=visits & Q(ending=Ending.SERVED)),
+        f"{prefix}no_show": Count("pk", filter=visits & Q(ending=Ending.NO_SHOW)),
+        f"{prefix}cancelled": Count("pk", filter=visits & Q(ending=Ending.CANCELLED)),
     }
 
 
-def _counts_of(row: dict[str, Any]) -> VisitCounts:
+def counts_from(row: dict[str, Any], prefix: str = "") -> VisitCounts:
+    """Return the VisitCounts of count_aggregates(``prefix``) in an aggregate's ``row``."""
     return VisitCounts(
-        total=row["total"], served=row["served"], no_show=row["no_show"], cancelled=row["cancelled"]
+        total=row[f"{prefix}total"],
+        served=row[f"{prefix}served"],
+        no_show=row[f"{prefix}no_show"],
+        cancelled=row[f"{prefix}cancelled"],
     )
-
-
-def _grouped(visits: QuerySet[VisitFact], *keys: str) -> list[dict[str, Any]]:
-    return list(visits.values(*keys).annotate(**_count_aggregates()).order_by())
 
 
 def visit_counts(visit_filter: VisitFilter) -> VisitCounts:
     """Return the visits of ``visit_filter`` by how they ended."""
-    return _counts_of(visit_filter.visits().aggregate(**_count_aggregates()))
+    return counts_from(visit_filter.visits().aggregate(**count_aggregates()))
+
+
+def counts_by_each(
+    visit_filter: VisitFilter, fields: tuple[str, ...]
+) -> dict[str, dict[Any, VisitCounts]]:
+    """Return, for each of ``fields`` (GROUPABLE or CALENDAR), the counts per value: calendar
+    fields list every day of the period, hours 0-23 and weekdays 0-6 (Monday 0), the others
+    only values that occur (a visit without a team under the key None).
+
+    One grouped aggregate over all of ``fields`` at once, added up per field here, so ask it
+    for fields whose combinations stay few (the calendar's, or subject area, queue and team),
+    not for all of them together. Raises ValueError for another field.
+    """
+    unknown = [field for field in fields if field not in GROUPABLE | CALENDAR]
+    if unknown:
+        raise ValueError(f"cannot count visits by {unknown[0]!r}")
+    found: dict[str, dict[Any, VisitCounts]] = {field: {} for field in fields}
+    rows = visit_filter.visits().values(*fields).annotate(**count_aggregates()).order_by()
+    for row in rows:
+        counts = counts_from(row)
+        for field in fields:
+            value = row[field]
+            found[field][value] = found[field].get(value, VisitCounts()) + counts
+    every = {
+        "issue_date": visit_filter.days(),
+        "issue_hour": range(24),
+        "issue_weekday": range(7),
+    }
+    for field in CALENDAR.intersection(fields):
+        found[field] = {key: found[field].get(key, VisitCounts()) for key in every[field]}
+    return found
 
 
 def counts_by(visit_filter: VisitFilter, field: str) -> dict[Any, VisitCounts]:
@@ -85,16 +131,12 @@ def counts_by(visit_filter: VisitFilter, field: str) -> dict[Any, VisitCounts]:
     visit without a team is counted under the key None. Raises ValueError for another field."""
     if field not in GROUPABLE:
         raise ValueError(f"cannot count visits by {field!r}")
-    return {row[field]: _counts_of(row) for row in _grouped(visit_filter.visits(), field)}
+    return counts_by_each(visit_filter, (field,))[field]
 
 
 def counts_by_day(visit_filter: VisitFilter) -> dict[dt.date, VisitCounts]:
     """Return counts per local date of issue, for every date of the period."""
-    found = {row["issue_date"]: row for row in _grouped(visit_filter.visits(), "issue_date")}
-    return {
-        day: _counts_of(found[day]) if day in found else VisitCounts()
-        for day in visit_filter.days()
-    }
+    return counts_by_each(visit_filter, ("issue_date",))["issue_date"]
 
 
 def week_label(day: dt.date) -> str:
@@ -143,15 +185,13 @@ def counts_by_month(visit_filter: VisitFilter) -> dict[str, VisitCounts]:
 
 def counts_by_weekday(visit_filter: VisitFilter) -> dict[int, VisitCounts]:
     """Return counts per local weekday of issue, 0 (Monday) to 6 (Sunday), all seven."""
-    found = {row["issue_weekday"]: row for row in _grouped(visit_filter.visits(), "issue_weekday")}
-    return {day: _counts_of(found[day]) if day in found else VisitCounts() for day in range(7)}
+    return counts_by_each(visit_filter, ("issue_weekday",))["issue_weekday"]
 
 
 def counts_by_hour(visit_filter: VisitFilter) -> dict[int, VisitCounts]:
     """Return counts per local hour of issue, 0 to 23, all twenty-four (on the autumn change
     both 02:00 hours count under 2; on the spring change hour 2 has none)."""
-    found = {row["issue_hour"]: row for row in _grouped(visit_filter.visits(), "issue_hour")}
-    return {hour: _counts_of(found[hour]) if hour in found else VisitCounts() for hour in range(24)}
+    return counts_by_each(visit_filter, ("issue_hour",))["issue_hour"]
 
 
 @dataclass(frozen=True)
@@ -174,14 +214,26 @@ class OutcomeShares:
         return self.share(Outcome.RESOLVED_FIRST_CONTACT)
 
 
+def outcome_aggregates() -> dict[str, Any]:
+    """Return the aggregates of OutcomeShares (served visits, and those of each outcome);
+    outcomes_from reads them back."""
+    return {
+        "outcome_served": Count("pk", filter=SERVED),
+        **{
+            f"outcome_{outcome.value}": Count("pk", filter=SERVED & Q(outcome=outcome.value))
+            for outcome in Outcome
+        },
+    }
+
+
+def outcomes_from(row: dict[str, Any]) -> OutcomeShares:
+    """Return the OutcomeShares of outcome_aggregates() in an aggregate's ``row``."""
+    return OutcomeShares(
+        served=row["outcome_served"],
+        by_outcome={outcome.value: row[f"outcome_{outcome.value}"] for outcome in Outcome},
+    )
+
+
 def outcome_shares(visit_filter: VisitFilter) -> OutcomeShares:
     """Return the outcomes of the served visits of ``visit_filter``."""
-    served = visit_filter.visits().filter(SERVED)
-    found = {
-        row["outcome"]: row["n"]
-        for row in served.values("outcome").annotate(n=Count("pk")).order_by()
-    }
-    return OutcomeShares(
-        served=sum(found.values()),
-        by_outcome={outcome.value: found.get(outcome.value, 0) for outcome in Outcome},
-    )
+    return outcomes_from(visit_filter.visits().aggregate(**outcome_aggregates()))

@@ -6,17 +6,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
+from django.db.models import Q
+
 from skranke.reports.kpi.counts import (
     OutcomeShares,
     Share,
     VisitCounts,
-    counts_by,
-    outcome_shares,
-    visit_counts,
+    count_aggregates,
+    counts_from,
+    outcome_aggregates,
+    outcomes_from,
 )
-from skranke.reports.kpi.distributions import TimeSummary, service_summary, wait_summary
+from skranke.reports.kpi.distributions import (
+    SERVICE,
+    WAIT,
+    TimeSummary,
+    summary_aggregates,
+    summary_from,
+)
 from skranke.reports.kpi.filters import VisitFilter
-from skranke.reports.kpi.goals import within_goal_share
+from skranke.reports.kpi.goals import within_goal_aggregates, within_goal_from
 
 Number = int | float | Fraction
 
@@ -67,16 +76,31 @@ class KeyFigures:
 
 def key_figures(visit_filter: VisitFilter, goal_minutes: int | None = None) -> KeyFigures:
     """Return the key figures of ``visit_filter``; ``goal_minutes`` overrides the service goals
-    for the within-goal share."""
-    by_appointment = counts_by(visit_filter, "is_appointment")
+    for the within-goal share.
+
+    Every figure is an aggregate of one statement over the filter's visits (each with its own
+    condition), percentiles included where the database computes them as aggregates; elsewhere
+    they are ranked in a statement each for the wait and the service time.
+    """
+    visits = visit_filter.visits()
+    row = visits.aggregate(
+        **count_aggregates(),
+        **count_aggregates("appointments_", Q(is_appointment=True)),
+        **summary_aggregates(visits, WAIT),
+        **summary_aggregates(visits, SERVICE),
+        **within_goal_aggregates(visit_filter, goal_minutes),
+        **outcome_aggregates(),
+    )
+    counts, appointments = counts_from(row), counts_from(row, "appointments_")
     return KeyFigures(
-        counts=visit_counts(visit_filter),
-        appointments=by_appointment.get(True, VisitCounts()),
-        walk_ins=by_appointment.get(False, VisitCounts()),
-        wait=wait_summary(visit_filter),
-        service=service_summary(visit_filter),
-        within_goal=within_goal_share(visit_filter, goal_minutes),
-        outcomes=outcome_shares(visit_filter),
+        counts=counts,
+        appointments=appointments,
+        # Every visit is an appointment or a walk-in.
+        walk_ins=counts - appointments,
+        wait=summary_from(row, visits, WAIT),
+        service=summary_from(row, visits, SERVICE),
+        within_goal=within_goal_from(row),
+        outcomes=outcomes_from(row),
     )
 
 

@@ -15,8 +15,19 @@ from dataclasses import dataclass
 from fractions import Fraction
 from functools import reduce
 from operator import or_
+from typing import Any
 
-from django.db.models import Case, Count, F, IntegerField, Q, Sum, Value, When
+from django.db.models import (
+    BooleanField,
+    Case,
+    Count,
+    ExpressionWrapper,
+    IntegerField,
+    Q,
+    Sum,
+    Value,
+    When,
+)
 
 from skranke.reports.kpi.counts import Share
 from skranke.reports.kpi.filters import CALLED, VisitFilter
@@ -126,10 +137,12 @@ def goals_in_force(visit_filter: VisitFilter) -> list[GoalInForce]:
             continue
         for goal, first, last in found:
             days = Q(issue_date__range=(first, last))
+            # The queue or centre is compared first: for most visits that alone rules the
+            # goal out, where their dates would all be in the period.
             if queue_id is not None:
-                scope = days & Q(first_queue_id=queue_id)
+                scope = Q(first_queue_id=queue_id) & days
             else:
-                scope = days & Q(location_id=location_id)
+                scope = Q(location_id=location_id) & days
                 if own_goal[(location_id, kind)]:
                     scope &= ~reduce(or_, own_goal[(location_id, kind)])
             in_force.append(GoalInForce(goal=goal, first_day=first, last_day=last, scope=scope))
@@ -148,28 +161,94 @@ def goals_in_force(visit_filter: VisitFilter) -> list[GoalInForce]:
 
 def goal_results(visit_filter: VisitFilter) -> list[GoalResult]:
     """Return each goal in force in the period (goals_in_force) with its figure, evaluated over
-    the filter's visits in its scope on its days."""
-    results = []
-    for in_force in goals_in_force(visit_filter):
-        seconds = in_force.goal.minutes * 60
-        row = (
-            visit_filter.visits()
-            .filter(in_force.scope)
-            .aggregate(
-                called=Count("pk", filter=CALLED),
-                within=Count("pk", filter=CALLED & Q(wait_seconds__lte=seconds)),
-                total=Sum("wait_seconds", filter=CALLED),
-            )
+    the filter's visits in its scope on its days.
+
+    A visit falls in the scope of at most one goal of each kind (the scopes of one kind do not
+    overlap), so one expression per kind names that goal, and the called visits are counted per
+    goal named and per "called within" limit met, in one grouped statement for every goal.
+    """
+    in_force = goals_in_force(visit_filter)
+    if not in_force:
+        return []
+    keys: dict[str, Any] = {}
+    for kind in sorted({item.goal.kind for item in in_force}):
+        keys[f"goal_{kind}"] = Case(
+            *(
+                When(item.scope, then=Value(index))
+                for index, item in enumerate(in_force)
+                if item.goal.kind == kind
+            ),
+            default=None,
+            output_field=IntegerField(),
         )
-        results.append(
-            GoalResult(
-                in_force=in_force,
-                called=row["called"],
-                within=row["within"],
-                total_wait_seconds=row["total"] or 0,
-            )
+    for seconds in sorted({item.goal.minutes * 60 for item in in_force}):
+        keys[f"within_{seconds}"] = ExpressionWrapper(
+            Q(wait_seconds__lte=seconds), output_field=BooleanField()
         )
-    return results
+    rows = (
+        visit_filter.visits()
+        .filter(CALLED)
+        .annotate(**keys)
+        .values(*keys)
+        .annotate(called=Count("pk"), total=Sum("wait_seconds"))
+        .order_by()
+    )
+    called, within, total = [0] * len(in_force), [0] * len(in_force), [0] * len(in_force)
+    for row in rows:
+        for name in keys:
+            index = row[name] if name.startswith("goal_") else None
+            if index is None:
+                continue
+            called[index] += row["called"]
+            total[index] += row["total"]
+            if row[f"within_{in_force[index].goal.minutes * 60}"]:
+                within[index] += row["called"]
+    return [
+        GoalResult(
+            in_force=item,
+            called=called[index],
+            within=within[index],
+            total_wait_seconds=total[index],
+        )
+        for index, item in enumerate(in_force)
+    ]
+
+
+def within_goal_aggregates(
+    visit_filter: VisitFilter, goal_minutes: int | None = None
+) -> dict[str, Any]:
+    """Return the aggregates of within_goal_share (empty when no goal applies), for a
+    statement of their own or one with other figures; within_goal_from reads them back."""
+    if goal_minutes is not None:
+        return {
+            "goal_called": Count("pk", filter=CALLED),
+            "goal_within": Count("pk", filter=CALLED & Q(wait_seconds__lte=goal_minutes * 60)),
+        }
+    in_force = [
+        item for item in goals_in_force(visit_filter) if item.goal.kind == GoalKind.CALLED_WITHIN
+    ]
+    if not in_force:
+        return {}
+    # The scopes do not overlap (a queue's goal takes its visits out of the centre's), so each
+    # visit meets at most one of these conditions; a visit with no goal has none (NULL), and
+    # COUNT of it leaves it out.
+    goal_seconds = Case(
+        *(When(item.scope, then=Value(item.goal.minutes * 60)) for item in in_force),
+        default=None,
+        output_field=IntegerField(),
+    )
+    return {
+        "goal_called": Count(goal_seconds, filter=CALLED),
+        "goal_within": Count("pk", filter=CALLED & Q(wait_seconds__lte=goal_seconds)),
+    }
+
+
+def within_goal_from(row: dict[str, Any]) -> Share | None:
+    """Return the share of within_goal_aggregates() in an aggregate's ``row`` (None when
+    no goal applied)."""
+    if "goal_called" not in row:
+        return None
+    return Share(row["goal_within"], row["goal_called"])
 
 
 def within_goal_share(visit_filter: VisitFilter, goal_minutes: int | None = None) -> Share | None:
@@ -179,29 +258,7 @@ def within_goal_share(visit_filter: VisitFilter, goal_minutes: int | None = None
     to the "called within" goal in force on its day for its queue, or else its centre's; visits
     with no such goal are left out, and with no such goal in the whole period the answer is None.
     """
-    called = visit_filter.visits().filter(CALLED)
-    if goal_minutes is not None:
-        row = called.aggregate(
-            called=Count("pk"), within=Count("pk", filter=Q(wait_seconds__lte=goal_minutes * 60))
-        )
-        return Share(row["within"], row["called"])
-    in_force = [
-        item for item in goals_in_force(visit_filter) if item.goal.kind == GoalKind.CALLED_WITHIN
-    ]
-    if not in_force:
+    aggregates = within_goal_aggregates(visit_filter, goal_minutes)
+    if not aggregates:
         return None
-    # The scopes do not overlap (a queue's goal takes its visits out of the centre's), so each
-    # visit meets at most one of these conditions.
-    goal_seconds = Case(
-        *(When(item.scope, then=Value(item.goal.minutes * 60)) for item in in_force),
-        default=None,
-        output_field=IntegerField(),
-    )
-    row = (
-        called.annotate(goal_seconds=goal_seconds)
-        .filter(goal_seconds__isnull=False)
-        .aggregate(
-            called=Count("pk"), within=Count("pk", filter=Q(wait_seconds__lte=F("goal_seconds")))
-        )
-    )
-    return Share(row["within"], row["called"])
+    return within_goal_from(visit_filter.visits().aggregate(**aggregates))

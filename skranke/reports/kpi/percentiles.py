@@ -24,7 +24,7 @@ from typing import Any
 from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import Aggregate, F, Field, FloatField, IntegerField, QuerySet, Value
+from django.db.models import Aggregate, F, Field, FloatField, IntegerField, Q, QuerySet, Value
 
 from skranke.queue.models import VisitFact
 
@@ -43,11 +43,15 @@ class PercentilesCont(Aggregate):
         "WITHIN GROUP (ORDER BY %(expressions)s)"
     )
 
-    def __init__(self, expression: str, fractions: tuple[float, ...]) -> None:
+    def __init__(
+        self, expression: str, fractions: tuple[float, ...], condition: Q | None = None
+    ) -> None:
         # The fractions are this module's own floats, written as literals; repr() gives the
-        # shortest text that reads back as the same double.
+        # shortest text that reads back as the same double. ``condition`` becomes the
+        # aggregate's FILTER clause: only those rows' values are ranked.
         super().__init__(
             expression,
+            filter=condition,
             fractions=", ".join(repr(float(fraction)) for fraction in fractions),
             output_field=ArrayField(FloatField()),
         )
@@ -65,9 +69,15 @@ def percentiles(
     Grouped, only groups with a value appear; ungrouped, the key None is always there, with
     None for each fraction when there is no value.
     """
-    if connections[visits.db].vendor == "postgresql":
+    if computed_in_statement(visits):
         return percentiles_cont(visits, field, group_by, fractions)
     return percentiles_by_rank(visits, field, group_by, fractions)
+
+
+def computed_in_statement(visits: QuerySet[VisitFact]) -> bool:
+    """Whether the database of ``visits`` computes percentiles as an aggregate (PostgreSQL's
+    PercentilesCont), which can then share one statement with other aggregates."""
+    return connections[visits.db].vendor == "postgresql"
 
 
 def percentiles_cont(
