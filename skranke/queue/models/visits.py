@@ -23,7 +23,7 @@ class VisitFact(models.Model):
         Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="fact"
     )
     import_key = models.CharField(
-        max_length=200, null=True, blank=True, unique=True, validators=[validate_no_cpr]
+        max_length=200, null=True, blank=True, validators=[validate_no_cpr]
     )
     source = models.CharField(max_length=12, choices=VisitSource.choices)
     location = models.ForeignKey(
@@ -80,6 +80,11 @@ class VisitFact(models.Model):
         indexes = [
             models.Index(fields=["location", "issue_date"], name="visit_day_idx"),
             models.Index(fields=["issue_date", "first_queue"], name="visit_queue_idx"),
+        ]
+        constraints = [
+            # A constraint rather than unique=True: PostgreSQL then keeps one index for it, not a
+            # second one for LIKE searches nobody makes, which every imported row would update.
+            models.UniqueConstraint(fields=["import_key"], name="visit_import_key_unique"),
         ]
 
     def __str__(self) -> str:
