@@ -17,7 +17,13 @@ from skranke.queue.models.floor import Ticket
 
 
 class VisitFact(models.Model):
-    """One ended visit: when, where, for what, how long it waited and was served, how it ended."""
+    """One ended visit: when, where, for what, how long it waited and was served, how it ended.
+
+    Reports read a period's rows by date (the BRIN and day indexes); the links to centre, served
+    queue, subject area, service, counter, team and employee have no index of their own, because
+    every written or imported row would update each one and no report looks a visit up by them
+    (deleting a linked row, rare and mostly refused by PROTECT, scans the table instead).
+    """
 
     ticket = models.OneToOneField(
         Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="fact"
@@ -27,17 +33,19 @@ class VisitFact(models.Model):
     )
     source = models.CharField(max_length=12, choices=VisitSource.choices)
     location = models.ForeignKey(
-        "organisation.Location", on_delete=models.PROTECT, related_name="+"
+        "organisation.Location", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # Counted under the queue it was issued in; served_queue is where it ended after transfers.
     first_queue = models.ForeignKey("catalogue.Queue", on_delete=models.PROTECT, related_name="+")
-    served_queue = models.ForeignKey("catalogue.Queue", on_delete=models.PROTECT, related_name="+")
+    served_queue = models.ForeignKey(
+        "catalogue.Queue", on_delete=models.PROTECT, related_name="+", db_index=False
+    )
     subject_area = models.ForeignKey(
-        "catalogue.SubjectArea", on_delete=models.PROTECT, related_name="+"
+        "catalogue.SubjectArea", on_delete=models.PROTECT, related_name="+", db_index=False
     )
     # Empty for an imported visit, whose history names only a queue and a subject area.
     service = models.ForeignKey(
-        "catalogue.Service", on_delete=models.PROTECT, null=True, related_name="+"
+        "catalogue.Service", on_delete=models.PROTECT, null=True, related_name="+", db_index=False
     )
     issued_at = models.DateTimeField()
     issue_date = models.DateField()
@@ -61,13 +69,21 @@ class VisitFact(models.Model):
     is_appointment = models.BooleanField()
     transferred = models.BooleanField(default=False)
     counter = models.ForeignKey(
-        "organisation.Counter", on_delete=models.PROTECT, null=True, related_name="+"
+        "organisation.Counter",
+        on_delete=models.PROTECT,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     team = models.ForeignKey(
-        "organisation.Team", on_delete=models.PROTECT, null=True, related_name="+"
+        "organisation.Team", on_delete=models.PROTECT, null=True, related_name="+", db_index=False
     )
     staff = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        db_index=False,
     )
     # The employee's name as the history gives it, where no user account exists (imports).
     staff_name = models.CharField(max_length=150, blank=True, validators=[validate_no_cpr])
