@@ -11,12 +11,11 @@ settings (bench.report_measure). `python -m bench.report_bench` runs this group 
 from __future__ import annotations
 
 import json
-import subprocess
 import sys
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-from bench.stack import ROOT, SKRANKE, CouldNotMeasure, server_environment
+from bench.stack import SKRANKE, CouldNotMeasure, run_checked, server_environment
 
 ROWS = 10_000_000
 YEAR = 2024
@@ -52,32 +51,25 @@ def _ensure_database(database_url: str) -> None:
         raise CouldNotMeasure(f"PostgreSQL at {parts.hostname}: {error}") from error
 
 
-def _run(arguments: list[str], environment: dict[str, str], what: str) -> str:
-    done = subprocess.run(
-        arguments, env=environment, cwd=ROOT, capture_output=True, text=True, check=False
-    )
-    if done.returncode != 0:
-        raise CouldNotMeasure(f"{what} failed:\n{done.stderr[-3000:]}")
-    return done.stdout
-
-
 def run(bench_url: str, rows: int = ROWS, repeats: int = REPEATS) -> list[dict[str, Any]]:
     """Make sure the data is there, measure, and return the three figures."""
     database_url = report_database_url(bench_url)
     _ensure_database(database_url)
     environment = server_environment(database_url)
-    _run([str(SKRANKE), "migrate", "--verbosity", "0"], environment, "skranke migrate")
+    run_checked([str(SKRANKE), "migrate", "--verbosity", "0"], environment, "skranke migrate")
     print(
         f"Checking the report data ({rows:,} visit records; the first run generates them,"
         " which takes minutes) …",
         flush=True,
     )
     data = json.loads(
-        _run([sys.executable, "-m", "bench.report_data", str(rows)], environment, "report data")
+        run_checked(
+            [sys.executable, "-m", "bench.report_data", str(rows)], environment, "report data"
+        )
     )
     print(f"Timing the {YEAR} report and the baseline ({repeats} times each) …", flush=True)
     measured = json.loads(
-        _run(
+        run_checked(
             [sys.executable, "-m", "bench.report_measure", str(YEAR), str(repeats)],
             environment,
             "timing the report",

@@ -70,7 +70,8 @@ def recreate_database(database_url: str) -> None:
         raise CouldNotMeasure(f"PostgreSQL at {parts.hostname}: {error}") from error
 
 
-def _run(arguments: list[str], environment: dict[str, str], what: str) -> str:
+def run_checked(arguments: list[str], environment: dict[str, str], what: str) -> str:
+    """Run a command to its end and return its output; CouldNotMeasure when it fails."""
     done = subprocess.run(
         arguments, env=environment, cwd=ROOT, capture_output=True, text=True, check=False
     )
@@ -83,13 +84,13 @@ def prepare(database_url: str, waiting: int, deep: int) -> dict[str, Any]:
     """Create, migrate and seed a fresh database; returns the seed (counters, tokens …)."""
     recreate_database(database_url)
     environment = server_environment(database_url)
-    _run([str(SKRANKE), "migrate", "--verbosity", "0"], environment, "skranke migrate")
-    _run(
+    run_checked([str(SKRANKE), "migrate", "--verbosity", "0"], environment, "skranke migrate")
+    run_checked(
         [str(SKRANKE), "collectstatic", "--noinput", "--verbosity", "0"],
         environment,
         "skranke collectstatic",
     )
-    seeded = _run(
+    seeded = run_checked(
         [sys.executable, "-m", "bench.seed", str(waiting), str(deep)], environment, "seeding"
     )
     return dict(json.loads(seeded))
