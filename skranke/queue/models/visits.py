@@ -28,7 +28,8 @@ class VisitFact(models.Model):
     ticket = models.OneToOneField(
         Ticket, on_delete=models.SET_NULL, null=True, blank=True, related_name="fact"
     )
-    import_key = models.CharField(
+    # Null, not empty, for a live visit: the unique constraint holds only between imported ones.
+    import_key = models.CharField(  # noqa: DJ001
         max_length=200, null=True, blank=True, validators=[validate_no_cpr]
     )
     source = models.CharField(max_length=12, choices=VisitSource.choices)
