@@ -34,7 +34,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,6 +48,7 @@ from skranke.core.outage import RETRY_AFTER_SECONDS
 from skranke.testing.postgres_cluster import ThrowawayCluster
 from skranke.testing.server import RunningServer, start_server
 from skranke.testing.streams import STREAM_ENV, EventStream
+from skranke.testing.waiting import wait_for
 
 pytestmark = pytest.mark.postgres
 
@@ -232,13 +233,6 @@ class Load:
         client.cookies.clear()
 
 
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    deadline = time.monotonic() + PHASE_DEADLINE_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {PHASE_DEADLINE_SECONDS:g} s: {what}"
-        time.sleep(0.05)
-
-
 def skranke(database_url: str, *arguments: str) -> str:
     """Run `python -m skranke …` on ``database_url``; return its output."""
     environment = dict(os.environ, SKRANKE_DATABASE_URL=database_url)
@@ -359,8 +353,9 @@ def test_an_outage_is_answered_503_logged_once_and_leaves_no_dead_connection(
             assert stream.next().event == "snapshot"
         for load in loads:
             load.start()
-        wait_until(
+        wait_for(
             lambda: all(len(load.snapshot()) >= len(probes) for load in loads),
+            PHASE_DEADLINE_SECONDS,
             "every server answered a round of requests",
         )
 
@@ -377,7 +372,11 @@ def test_an_outage_is_answered_503_logged_once_and_leaves_no_dead_connection(
                 and any(not a.probe.api for a in during)
             )
 
-        wait_until(outage_seen, "the busy server answered API and page requests in the outage")
+        wait_for(
+            outage_seen,
+            PHASE_DEADLINE_SECONDS,
+            "the busy server answered API and page requests in the outage",
+        )
         down_until = time.monotonic()
         cluster.start()
         up_from = time.monotonic()
@@ -395,7 +394,9 @@ def test_an_outage_is_answered_503_logged_once_and_leaves_no_dead_connection(
                 and len([a for a in quiet.snapshot() if a.sent_at >= up_from]) >= 2 * len(probes)
             )
 
-        wait_until(recovered, "both servers answered two rounds after the restart")
+        wait_for(
+            recovered, PHASE_DEADLINE_SECONDS, "both servers answered two rounds after the restart"
+        )
         for load in loads:
             load.stop()
 

@@ -4,8 +4,6 @@ neither fails (PostgreSQL, where imports of one centre can overlap)."""
 from __future__ import annotations
 
 import threading
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -19,18 +17,11 @@ from skranke.history.tests.files import frontdesk_file, frontdesk_row
 from skranke.history.tickets import import_tickets
 from skranke.organisation.models import Location
 from skranke.queue.models import VisitFact
+from skranke.testing.waiting import wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WAIT_SECONDS = 30.0
-
-
-def wait_until(condition: Callable[[], bool], what: str) -> None:
-    """Poll ``condition`` (PostgreSQL's view of another session) until true, for a bounded time."""
-    deadline = time.monotonic() + WAIT_SECONDS
-    while not condition():
-        assert time.monotonic() < deadline, f"not within {WAIT_SECONDS:g} s: {what}"
-        time.sleep(0.01)
 
 
 def _waiting_on_a_lock(backend_pid: int) -> bool:
@@ -59,8 +50,9 @@ def _overlapping_imports(path: Path, location: Location) -> dict[str, ImportSumm
         if done < size:
             return
         first_written.set()
-        wait_until(
+        wait_for(
             lambda: bool(second_backend) and _waiting_on_a_lock(second_backend[0]),
+            WAIT_SECONDS,
             "the second import waits for the first",
         )
 

@@ -5,8 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 
 from django.db import connection
@@ -50,13 +49,3 @@ def run_skranke(
         timeout=COMMAND_TIMEOUT_SECONDS,
         check=False,
     )
-
-
-def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
-    """Return once ``condition()`` is true; fail the test after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout:g} s")
-        # A short pause between looks at the database, not a wait for something to happen.
-        time.sleep(0.05)

@@ -21,8 +21,8 @@ from skranke.jobs.tests.commands import (
     committed_database_url,
     run_skranke,
     skranke_environment,
-    wait_for,
 )
+from skranke.testing.waiting import wait_for
 
 
 def make_old_finished_job() -> Job:

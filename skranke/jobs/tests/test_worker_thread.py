@@ -7,9 +7,9 @@ from typing import Any
 
 from skranke.jobs.models import Job, JobStatus
 from skranke.jobs.services import enqueue
-from skranke.jobs.tests.commands import wait_for
 from skranke.jobs.tests.conftest import RegisterHandler
 from skranke.jobs.worker import start_worker_thread
+from skranke.testing.waiting import wait_for
 
 # Far longer than the waits below: a job they see done was run because enqueueing woke the
 # worker, not because its poll came round.

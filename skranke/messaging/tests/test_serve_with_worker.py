@@ -15,12 +15,12 @@ from skranke.jobs.tests.commands import (
     PROJECT,
     committed_database_url,
     skranke_environment,
-    wait_for,
 )
 from skranke.messaging.models import Channel, Message, MessageStatus
 from skranke.messaging.services import send_message
 from skranke.messaging.tests.conftest import sms_lines
 from skranke.testing.server import RunningServer, free_port
+from skranke.testing.waiting import wait_for
 
 # Start-up imports Django; the worker then looks for jobs every second.
 WAIT_SECONDS = 30
