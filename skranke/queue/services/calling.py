@@ -154,7 +154,7 @@ def _call_first_waiting(
     # A bounded number of attempts: each lost race means another counter took that ticket.
     for _attempt in range(20):
         ticket = None
-        for part in waiting.select_related("service").next_in_line(now):
+        for part in waiting.select_related("service", "queue").next_in_line(now):
             if connection.features.has_select_for_update_skip_locked:
                 # PostgreSQL: skip rows other counters are taking right now instead of waiting.
                 part = part.select_for_update(skip_locked=True, of=("self",))

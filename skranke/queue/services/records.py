@@ -35,10 +35,10 @@ def resolve_now(now: dt.datetime | None) -> dt.datetime:
 
 def reread(ticket: Ticket) -> None:
     """Read ``ticket`` back after its UPDATE, with what callers show of it (its service and
-    counter) and the session whose team its visit record names, in one statement rather than
-    one per relation afterwards."""
+    counter), the session whose team its visit record names and the queue whose kind the next
+    leg's end reads, in one statement rather than one per relation afterwards."""
     ticket.refresh_from_db(
-        from_queryset=Ticket.objects.select_related("service", "counter", "session")
+        from_queryset=Ticket.objects.select_related("service", "counter", "session", "queue")
     )
 
 

@@ -270,7 +270,8 @@ def close_abandoned_session(
         # The same lock a call at this counter takes, so no citizen is called to it meanwhile.
         CounterSession.objects.select_for_update().get(pk=session.pk)
         parked = []
-        for ticket in Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER):
+        at_counter = Ticket.objects.filter(counter=session.counter_id, status__in=AT_COUNTER)
+        for ticket in at_counter.select_related("queue"):
             if move_ticket_if(
                 ticket.pk,
                 AT_COUNTER,

@@ -241,3 +241,11 @@ def test_staff_in_no_team_open_a_counter_without_one() -> None:
     staff = make_staff()
     session = services.open_counter(centre.counters[0], staff, [centre.passports])
     assert session.team is None
+
+
+def test_every_ticket_source_is_a_visit_source() -> None:
+    # VisitSource repeats Source's members (plus "import"): a source added to one only would
+    # write visit records whose source is not a choice.
+    visit_sources = {(value, str(label)) for value, label in VisitSource.choices}
+    assert {(value, str(label)) for value, label in Source.choices} <= visit_sources
+    assert set(VisitSource.values) - set(Source.values) == {VisitSource.IMPORT}
