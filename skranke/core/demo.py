@@ -21,6 +21,7 @@ from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
 from skranke.core.demo_data import COLLEAGUES, SERVICES, SUBJECT_AREAS
 from skranke.core.demo_history import HistoryReport, default_first_day, ensure_history
 from skranke.lib.localtime import local_date
+from skranke.organisation.hours import current_interval
 from skranke.organisation.models import (
     Counter,
     HoursKind,
@@ -33,6 +34,7 @@ from skranke.organisation.models import (
     TeamKind,
 )
 from skranke.queue import services
+from skranke.queue.errors import IssueRefused
 from skranke.queue.models import CounterSession, Source, Ticket, TicketStatus
 from skranke.reports.models import GoalKind, ServiceGoal
 
@@ -228,13 +230,21 @@ def _live_floor(location: Location) -> None:
             services.open_counter(counter, user, queues)
     waiting = Ticket.objects.filter(location=location, status=TicketStatus.WAITING).count()
     now = timezone.now()
+    # Just after midnight the citizens arrived today, not minutes before (yesterday's numbers).
+    today = current_interval(location, now)
+    opened = today.start if today is not None else now
     for slug, minutes_ago in DEMO_WAITING[waiting:]:
-        services.issue_ticket(
-            location,
-            Service.objects.get(slug=slug),
-            source=Source.KIOSK,
-            now=now - dt.timedelta(minutes=minutes_ago),
-        )
+        try:
+            services.issue_ticket(
+                location,
+                Service.objects.get(slug=slug),
+                source=Source.KIOSK,
+                now=max(now - dt.timedelta(minutes=minutes_ago), opened),
+            )
+        except IssueRefused:
+            # Loaded in the minutes before the day's cut-off (midnight, around the clock): the
+            # floor starts with the citizens who could still draw a number.
+            continue
 
 
 def _devices(location: Location) -> list[DeviceAccount]:

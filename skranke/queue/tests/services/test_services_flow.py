@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from django.utils import timezone
 
 from skranke.queue import services
 from skranke.queue.errors import CounterConflict, IllegalTransition
@@ -20,14 +19,18 @@ from skranke.queue.models import (
     TicketStatus,
     VisitFact,
 )
-from skranke.queue.tests.factories import make_centre, make_staff
+from skranke.queue.tests.factories import copenhagen, make_centre, make_staff
 
 pytestmark = pytest.mark.django_db
+
+# A fixed morning: minutes after the real clock may already be tomorrow, whose counters do not
+# call today's numbers.
+MORNING = copenhagen(dt.date(2026, 11, 10), 10)
 
 
 def test_numbers_run_per_queue_and_a_visit_is_called_served_and_finished() -> None:
     centre = make_centre()
-    start = timezone.now()
+    start = MORNING
     first = services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK, now=start)
     second = services.issue_ticket(centre.location, centre.passport, source=Source.KIOSK, now=start)
     other = services.issue_ticket(centre.location, centre.moving, source=Source.KIOSK, now=start)
@@ -59,7 +62,7 @@ def test_numbers_run_per_queue_and_a_visit_is_called_served_and_finished() -> No
 
 def test_urgent_then_due_appointments_then_arrival_order() -> None:
     centre = make_centre()
-    now = timezone.now()
+    now = MORNING
     issue = services.issue_ticket
     walk_in = issue(centre.location, centre.passport, source=Source.KIOSK, now=now)
     future_appointment = issue(
@@ -96,7 +99,7 @@ def test_urgent_then_due_appointments_then_arrival_order() -> None:
 
 def test_transfer_keeps_number_and_arrival_and_sums_service_legs() -> None:
     centre = make_centre()
-    now = timezone.now()
+    now = MORNING
     ticket = services.issue_ticket(centre.location, centre.moving, source=Source.KIOSK, now=now)
     front, back = make_staff(), make_staff()
     front_session = services.open_counter(centre.counters[0], front, [centre.general])
