@@ -51,8 +51,8 @@ SYNC_PATIENCE_SECONDS = 1.0
 START_LOOKBACK = 100
 # How many passed-over ids are remembered for a late delivery.
 ABANDONED_REMEMBERED = 1000
-# More skipped ids than this in one read are not waited for (a huge rolled-back import, a
-# sequence moved by hand): they are taken as never coming, instead of tracked one by one.
+# At most this many skipped ids are waited for, the newest ones: of a larger jump in one read (a
+# huge rolled-back import, a sequence moved by hand) the older ids are taken as never coming.
 MOST_GAPS_TRACKED = 10_000
 
 
@@ -113,17 +113,21 @@ class Sequencer:
             self.gaps.pop(event.id, None)
             self.pending[event.id] = event
             top = max(top, event.id)
+        # Beyond MOST_GAPS_TRACKED missing ids, only the newest are waited for: an id taken a
+        # moment ago may well still commit, one from long before the jump will not.
+        first_tracked = self.fetched_upto + 1
         missing = (top - self.fetched_upto) - sum(
             1 for event_id in self.pending if event_id > self.fetched_upto
         )
         if missing > MOST_GAPS_TRACKED:
-            logger.warning("live streams skip %d event ids that were never committed", missing)
-            self.skipped_upto, self.fetched_upto = top, top
-            return []
+            first_tracked = top - MOST_GAPS_TRACKED + 1
+            logger.warning(
+                "live streams take the missing event ids up to %d as never committed",
+                first_tracked - 1,
+            )
+            self.skipped_upto = max(self.skipped_upto, first_tracked - 1)
         new_gaps = [
-            event_id
-            for event_id in range(self.fetched_upto + 1, top + 1)
-            if event_id not in self.pending
+            event_id for event_id in range(first_tracked, top + 1) if event_id not in self.pending
         ]
         for event_id in new_gaps:
             self.gaps[event_id] = _Gap(first_seen=now)
@@ -280,6 +284,7 @@ class ListeningHub(EventHub):
         self._sync_waiters: list[asyncio.Future[None]] = []
         self._rows_sql = _rows_query()
         self._table = TicketEvent._meta.db_table
+        self._id_column = TicketEvent._meta.pk.column if TicketEvent._meta.pk else "id"
 
     async def _run(self) -> None:
         wait = RECONNECT_FIRST_SECONDS
@@ -352,8 +357,17 @@ class ListeningHub(EventHub):
                 self._sync_waiters.append(waiter)
 
     async def _newest_id(self, conn: psycopg.AsyncConnection[Any]) -> int:
+        """Return the newest event id given out: by the table's sequence, else its rows.
+
+        Not only the newest row's: after the table was emptied (or its newest rows deleted)
+        that lies far behind the ids in use, and the first read would jump over them all.
+        """
         cursor = await conn.execute(
-            sql.SQL("SELECT max(id) FROM {}").format(sql.Identifier(self._table))
+            sql.SQL(
+                "SELECT GREATEST(max({id}), pg_sequence_last_value(pg_get_serial_sequence(%s, %s)))"
+                " FROM {table}"
+            ).format(id=sql.Identifier(self._id_column), table=sql.Identifier(self._table)),
+            [sql.Identifier(self._table).as_string(conn), self._id_column],
         )
         row = await cursor.fetchone()
         return int(row[0] or 0) if row else 0

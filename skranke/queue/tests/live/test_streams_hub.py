@@ -180,15 +180,26 @@ def test_a_gap_seen_before_its_writers_are_known_is_not_settled() -> None:
     assert sequencer.release() == []
 
 
-def test_a_huge_jump_in_ids_is_not_tracked_id_by_id(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_of_a_huge_jump_in_ids_only_the_newest_are_waited_for(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setattr(hub_postgres, "MOST_GAPS_TRACKED", 100)
     sequencer = Sequencer(delivered_upto=10, fetched_upto=10)
 
-    assert sequencer.add([event(11), event(500), event(1000)], now=0.0) == []
+    new_gaps = sequencer.add([event(11), event(500), event(1000)], now=0.0)
+    sequencer.note_writers(new_gaps, {"3/41"})
 
-    assert ids(sequencer.release()) == [11, 500, 1000]
+    # Ids 12 to 900 are taken as never coming; 901 to 999 may still commit, so 1000 waits.
+    assert new_gaps == list(range(901, 1000))
+    assert ids(sequencer.release()) == [11, 500]
+    sequencer.settle({"3/41"}, now=0.1)
+    sequencer.add([event(950)], now=0.1)
+    assert sequencer.release() == []
+    sequencer.settle(set(), now=0.2)
+    sequencer.add([], now=0.2)
+    assert ids(sequencer.release()) == [950, 1000]
     assert (sequencer.delivered_upto, sequencer.gaps) == (1000, {})
-    assert sequencer.add([event(1002)], now=0.1) == [1001]
+    assert sequencer.add([event(1002)], now=0.3) == [1001]
 
 
 # Fan-out ---------------------------------------------------------------------------------------
