@@ -20,20 +20,18 @@ from skranke.organisation.models import Location, Team
 from skranke.queue.models import Outcome
 from skranke.reports import rounding
 from skranke.reports.kpi import (
-    SERVICE,
-    WAIT,
     GoalResult,
     KeyFigures,
+    PeriodFigures,
     TimeSummary,
     VisitCounts,
     VisitFilter,
+    YearOnYear,
     by_month,
     by_week,
     counts_by_each,
-    goal_results,
-    longest_waiting_subject_areas,
-    time_summaries_by_each,
-    year_on_year,
+    longest_waiting,
+    period_figures,
 )
 from skranke.reports.models import GoalKind
 from skranke.reports.query import ReportQuery
@@ -56,14 +54,24 @@ def build_report(query: ReportQuery) -> dict[str, Any]:
     visit_filter = VisitFilter(
         date_from=query.date_from, date_to=query.date_to, location_ids=query.location_ids
     )
-    compared = year_on_year(visit_filter, query.goal_minutes)
+    last_filter = visit_filter.a_year_earlier()
+    # Each period's figures in four statements (kpi.period_figures), the calendar's counts and
+    # the wait by subject area gathered on the way; the catalogue's counts in one more.
+    current = period_figures(
+        visit_filter,
+        query.goal_minutes,
+        counted_by=("issue_date", "issue_hour", "issue_weekday"),
+        waits_by=("subject_area_id",),
+    )
+    previous = period_figures(
+        last_filter, query.goal_minutes, counted_by=("issue_date", "subject_area_id")
+    )
+    compared = YearOnYear(this=current.key, last=previous.key, last_filter=last_filter)
     this, last = compared.this, compared.last
     centres = Location.objects.filter(pk__in=query.location_ids).order_by("sort_order", "name")
     keyed_by_centre = query.all_locations or len(query.location_ids) > 1
-    # Each counted in one statement: the calendar's units together, the catalogue's together.
-    calendar = counts_by_each(visit_filter, ("issue_date", "issue_hour", "issue_weekday"))
+    calendar, last_year = current.counts, previous.counts
     catalogue = counts_by_each(visit_filter, ("subject_area_id", "first_queue_id", "team_id"))
-    last_year = counts_by_each(compared.last_filter, ("issue_date", "subject_area_id"))
     per_day = calendar["issue_date"]
     return {
         "period": _period(visit_filter),
@@ -85,10 +93,10 @@ def build_report(query: ReportQuery) -> dict[str, Any]:
         },
         "wait_minutes": _wait_minutes(this),
         "service_minutes": _minutes(this.service),
-        **_appointments_and_walk_ins(visit_filter, this),
+        **_appointments_and_walk_ins(current),
         "first_contact_resolution": _outcomes(this),
-        "longest_waiting_subject_areas": _longest_waiting(visit_filter),
-        "goals": [_goal(result, keyed_by_centre) for result in goal_results(visit_filter)],
+        "longest_waiting_subject_areas": _longest_waiting(current),
+        "goals": [_goal(result, keyed_by_centre) for result in current.goals],
         "previous_year": {
             "period": _period(compared.last_filter),
             "visits": {
@@ -190,9 +198,9 @@ def _minutes(summary: TimeSummary) -> dict[str, Any]:
     }
 
 
-def _appointments_and_walk_ins(visit_filter: VisitFilter, figures: KeyFigures) -> dict[str, Any]:
-    summaries = time_summaries_by_each(visit_filter, (WAIT, SERVICE), "is_appointment")
-    waits, services = summaries[WAIT], summaries[SERVICE]
+def _appointments_and_walk_ins(period: PeriodFigures) -> dict[str, Any]:
+    figures = period.key
+    waits, services = period.waits["is_appointment"], period.service_times["is_appointment"]
     return {
         key: {
             "visits": counts.total,
@@ -217,8 +225,8 @@ def _outcomes(figures: KeyFigures) -> dict[str, Any]:
     }
 
 
-def _longest_waiting(visit_filter: VisitFilter) -> list[dict[str, Any]]:
-    found = longest_waiting_subject_areas(visit_filter, LONGEST_WAITING)
+def _longest_waiting(period: PeriodFigures) -> list[dict[str, Any]]:
+    found = longest_waiting(period.waits["subject_area_id"], LONGEST_WAITING)
     names = dict(
         SubjectArea.objects.filter(pk__in=[pk for pk, _ in found]).values_list("pk", "name")
     )

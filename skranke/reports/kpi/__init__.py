@@ -6,9 +6,11 @@ Modules: ``filters`` (which visits), ``counts`` (visits per day, week, month, we
 subject area, queue, team; outcome shares), ``percentiles`` (exact, per database),
 ``distributions`` (wait and service time), ``goals`` (service goals in force and met),
 ``figures`` (key figures and the same dates a year earlier). Figures that can share a statement
-do: a period's key figures are one statement, all goals' figures another, and counts or times
-by several attributes one grouped statement each (counts_by_each, time_summaries_by_each), so
-a report reads its visits a few times, not once per figure.
+do: counts by several attributes are one grouped statement that also sums the totals (tally), a
+time's count, sum, maximum and percentiles overall and per group come from one frequency table
+(time_summaries), all goals' figures are one statement, and a period's key figures with the
+breakdowns a report needs are four (period_figures), so a report reads its visits a few times,
+not once per figure.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from __future__ import annotations
 from skranke.reports.kpi.counts import (
     OutcomeShares,
     Share,
+    Tally,
     VisitCounts,
     by_month,
     by_week,
@@ -28,15 +31,19 @@ from skranke.reports.kpi.counts import (
     counts_by_weekday,
     month_label,
     outcome_shares,
+    tally,
     visit_counts,
     week_label,
 )
 from skranke.reports.kpi.distributions import (
     SERVICE,
     WAIT,
+    TimeSummaries,
     TimeSummary,
+    longest_waiting,
     longest_waiting_subject_areas,
     service_summary,
+    time_summaries,
     time_summaries_by,
     time_summaries_by_each,
     time_summary,
@@ -44,9 +51,11 @@ from skranke.reports.kpi.distributions import (
 )
 from skranke.reports.kpi.figures import (
     KeyFigures,
+    PeriodFigures,
     YearOnYear,
     change_percent,
     key_figures,
+    period_figures,
     year_on_year,
 )
 from skranke.reports.kpi.filters import CALLED, SERVED, VisitFilter, a_year_earlier
@@ -68,7 +77,10 @@ __all__ = [
     "GoalResult",
     "KeyFigures",
     "OutcomeShares",
+    "PeriodFigures",
     "Share",
+    "Tally",
+    "TimeSummaries",
     "TimeSummary",
     "VisitCounts",
     "VisitFilter",
@@ -87,11 +99,15 @@ __all__ = [
     "goal_results",
     "goals_in_force",
     "key_figures",
+    "longest_waiting",
     "longest_waiting_subject_areas",
     "month_label",
     "outcome_shares",
     "percentiles",
+    "period_figures",
     "service_summary",
+    "tally",
+    "time_summaries",
     "time_summaries_by",
     "time_summaries_by_each",
     "time_summary",

@@ -5,8 +5,9 @@ of served visits (first-contact resolution).
 Each function is one grouped aggregate in the database (weeks and months are added up from the
 day counts); calendar groupings list every day, week, month, weekday or hour of the period, with
 zero counts where there were no visits. counts_by_each counts by several attributes in one
-statement, and the aggregates of a filter's totals are offered (count_aggregates,
-outcome_aggregates) for a statement that gathers several figures at once (key_figures).
+statement (tally), which also sums the filter's totals, and the aggregates of those totals are
+offered (count_aggregates, outcome_aggregates) for a statement that gathers several figures at
+once (kpi.figures).
 """
 
 from __future__ import annotations
@@ -95,23 +96,42 @@ def visit_counts(visit_filter: VisitFilter) -> VisitCounts:
     return counts_from(visit_filter.visits().aggregate(**count_aggregates()))
 
 
-def counts_by_each(
-    visit_filter: VisitFilter, fields: tuple[str, ...]
-) -> dict[str, dict[Any, VisitCounts]]:
-    """Return, for each of ``fields`` (GROUPABLE or CALENDAR), the counts per value: calendar
-    fields list every day of the period, hours 0-23 and weekdays 0-6 (Monday 0), the others
-    only values that occur (a visit without a team under the key None).
+@dataclass(frozen=True)
+class Tally:
+    """Counts per value of each attribute asked for, and every aggregate of the statement
+    summed over the whole filter (``sums``, read back with counts_from or outcomes_from)."""
 
-    One grouped aggregate over all of ``fields`` at once, added up per field here, so ask it
-    for fields whose combinations stay few (the calendar's, or subject area, queue and team),
-    not for all of them together. Raises ValueError for another field.
+    by: dict[str, dict[Any, VisitCounts]]
+    sums: dict[str, int]
+
+
+def tally(
+    visit_filter: VisitFilter, fields: tuple[str, ...] = (), extra: dict[str, Any] | None = None
+) -> Tally:
+    """Count the filter's visits per value of each of ``fields`` (GROUPABLE or CALENDAR) in
+    one grouped statement, with ``extra`` aggregates (counts, so that they add up) beside
+    count_aggregates(). Calendar fields list every day of the period, hours 0-23 and weekdays
+    0-6 (Monday 0); the others only values that occur (a visit without a team under the key
+    None).
+
+    The statement groups by all of ``fields`` at once and adds up per field here, so ask it for
+    fields whose combinations stay few (the calendar's, or subject area, queue and team), not
+    for all of them together. Raises ValueError for another field.
     """
     unknown = [field for field in fields if field not in GROUPABLE | CALENDAR]
     if unknown:
         raise ValueError(f"cannot count visits by {unknown[0]!r}")
+    aggregates = {**count_aggregates(), **(extra or {})}
+    visits = visit_filter.visits()
+    if fields:
+        rows = list(visits.values(*fields).annotate(**aggregates).order_by())
+    else:
+        rows = [visits.aggregate(**aggregates)]
     found: dict[str, dict[Any, VisitCounts]] = {field: {} for field in fields}
-    rows = visit_filter.visits().values(*fields).annotate(**count_aggregates()).order_by()
+    sums = dict.fromkeys(aggregates, 0)
     for row in rows:
+        for name in aggregates:
+            sums[name] += row[name] or 0
         counts = counts_from(row)
         for field in fields:
             value = row[field]
@@ -123,7 +143,15 @@ def counts_by_each(
     }
     for field in CALENDAR.intersection(fields):
         found[field] = {key: found[field].get(key, VisitCounts()) for key in every[field]}
-    return found
+    return Tally(by=found, sums=sums)
+
+
+def counts_by_each(
+    visit_filter: VisitFilter, fields: tuple[str, ...]
+) -> dict[str, dict[Any, VisitCounts]]:
+    """Return, for each of ``fields`` (GROUPABLE or CALENDAR), the counts per value, from one
+    statement (see tally). Raises ValueError for another field."""
+    return tally(visit_filter, fields).by
 
 
 def counts_by(visit_filter: VisitFilter, field: str) -> dict[Any, VisitCounts]:

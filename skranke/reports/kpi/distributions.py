@@ -1,29 +1,26 @@
 """Wait and service time: count, mean, median, 90th percentile and maximum, for a filter or
-per subject area or appointment (DESIGN.md, Definitions).
+per subject area, queue, team or appointment (DESIGN.md, Definitions).
 
 The wait is counted over called visits (served or no-show), the service time (summed over the
-legs of a transferred visit) over served visits. Sums, counts and maxima are aggregates in the
-database; the mean is their exact quotient, so it is the same on every database. Where the
-database computes percentiles as an aggregate (PostgreSQL), they come in the same statement as
-the rest; elsewhere they are ranked in a statement of their own (kpi.percentiles).
+legs of a transferred visit) over served visits. Each time is summarised from its frequency
+table (kpi.percentiles): one grouped statement counts the visits per whole second and per
+combination of the attributes asked for, and the count, sum, maximum and exact percentiles of
+the whole filter and of every group are added up from it here. The mean is the exact quotient
+of sum and count, so it is the same on every database.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from django.db.models import Count, Max, Q, QuerySet, Sum
-
-from skranke.queue.models import VisitFact
 from skranke.reports.kpi.filters import CALLED, SERVED, VisitFilter
 from skranke.reports.kpi.percentiles import (
-    MEDIAN_AND_P90,
-    Percentiles,
-    PercentilesCont,
-    computed_in_statement,
-    percentiles_by_rank,
+    Frequencies,
+    add_frequency,
+    frequencies,
+    percentiles_of,
 )
 
 WAIT = "wait_seconds"
@@ -48,56 +45,62 @@ class TimeSummary:
     def mean_seconds(self) -> Fraction | None:
         return Fraction(self.total_seconds, self.count) if self.count else None
 
+    @classmethod
+    def of(cls, table: Frequencies) -> TimeSummary:
+        """Return the summary of the seconds counted in ``table``."""
+        if not table:
+            return cls()
+        median, p90 = percentiles_of(table)
+        return cls(
+            count=sum(table.values()),
+            total_seconds=sum(seconds * visits for seconds, visits in table.items()),
+            max_seconds=max(table),
+            median_seconds=median,
+            p90_seconds=p90,
+        )
 
-def summary_aggregates(visits: QuerySet[VisitFact], field: str) -> dict[str, Any]:
-    """Return the aggregates of the summary of ``field`` (WAIT or SERVICE) over the measured
-    visits among ``visits``, named after the field: count, sum and maximum, and the percentiles
-    where the database computes them in the statement. summary_from reads them back."""
-    measured = MEASURED[field]
-    found: dict[str, Any] = {
-        f"{field}_n": Count(field, filter=measured),
-        f"{field}_total": Sum(field, filter=measured),
-        f"{field}_longest": Max(field, filter=measured),
-    }
-    if computed_in_statement(visits):
-        found[f"{field}_values"] = PercentilesCont(field, MEDIAN_AND_P90, measured)
-    return found
+
+@dataclass(frozen=True)
+class TimeSummaries:
+    """A time over a whole filter, per value of each attribute it was summarised by, and the
+    whole filter's frequency table (for shares within a limit)."""
+
+    overall: TimeSummary
+    by: dict[str, dict[Any, TimeSummary]]
+    table: Frequencies = field(default_factory=dict)
+
+    def within(self, seconds: int) -> int:
+        """Return how many of the visits measured took at most ``seconds``."""
+        return sum(visits for value, visits in self.table.items() if value <= seconds)
 
 
-def _summary(row: dict[str, Any], field: str, percentiles: Percentiles) -> TimeSummary:
-    if not row[f"{field}_n"]:
-        return TimeSummary()
-    median, p90 = percentiles
-    return TimeSummary(
-        count=row[f"{field}_n"],
-        total_seconds=row[f"{field}_total"],
-        max_seconds=row[f"{field}_longest"],
-        median_seconds=median,
-        p90_seconds=p90,
+def time_summaries(visit_filter: VisitFilter, time: str, by: tuple[str, ...] = ()) -> TimeSummaries:
+    """Return the summary of ``time`` (WAIT or SERVICE) over the filter's measured visits and
+    per value of each of ``by`` (SUMMARISABLE_BY; only values with a measured visit), from one
+    statement. Raises ValueError for another attribute."""
+    unknown = [name for name in by if name not in SUMMARISABLE_BY]
+    if unknown:
+        raise ValueError(f"cannot summarise visits by {unknown[0]!r}")
+    overall: Frequencies = {}
+    tables: list[dict[Any, Frequencies]] = [{} for _name in by]
+    visits = visit_filter.visits().filter(MEASURED[time])
+    for group, seconds, count in frequencies(visits, time, by):
+        add_frequency(overall, seconds, count)
+        for index, value in enumerate(group):
+            add_frequency(tables[index].setdefault(value, {}), seconds, count)
+    return TimeSummaries(
+        overall=TimeSummary.of(overall),
+        by={
+            name: {value: TimeSummary.of(table) for value, table in tables[index].items()}
+            for index, name in enumerate(by)
+        },
+        table=overall,
     )
 
 
-def _ranked(
-    visits: QuerySet[VisitFact], field: str, group_by: str | None
-) -> dict[Any, Percentiles]:
-    return percentiles_by_rank(visits.filter(MEASURED[field]), field, group_by)
-
-
-def summary_from(row: dict[str, Any], visits: QuerySet[VisitFact], field: str) -> TimeSummary:
-    """Return the summary of ``field`` in a ``row`` of summary_aggregates(``visits``, field);
-    where that statement did not compute the percentiles, they are ranked in one of their own."""
-    if not row[f"{field}_n"]:
-        return TimeSummary()
-    if f"{field}_values" in row:
-        return _summary(row, field, row[f"{field}_values"])
-    return _summary(row, field, _ranked(visits, field, None)[None])
-
-
-def time_summary(visit_filter: VisitFilter, field: str) -> TimeSummary:
-    """Return the summary of ``field`` (WAIT over called visits, SERVICE over served ones)."""
-    visits = visit_filter.visits()
-    row = visits.filter(MEASURED[field]).aggregate(**summary_aggregates(visits, field))
-    return summary_from(row, visits, field)
+def time_summary(visit_filter: VisitFilter, time: str) -> TimeSummary:
+    """Return the summary of ``time`` (WAIT over called visits, SERVICE over served ones)."""
+    return time_summaries(visit_filter, time).overall
 
 
 def wait_summary(visit_filter: VisitFilter) -> TimeSummary:
@@ -112,41 +115,20 @@ def service_summary(visit_filter: VisitFilter) -> TimeSummary:
 
 
 def time_summaries_by_each(
-    visit_filter: VisitFilter, fields: tuple[str, ...], group_by: str
+    visit_filter: VisitFilter, times: tuple[str, ...], group_by: str
 ) -> dict[str, dict[Any, TimeSummary]]:
-    """Return, for each of ``fields`` (WAIT, SERVICE), its summary per value of ``group_by``
-    (one of SUMMARISABLE_BY), only values with a measured visit; all fields in one grouped
-    statement. Raises ValueError for another grouping."""
-    if group_by not in SUMMARISABLE_BY:
-        raise ValueError(f"cannot summarise visits by {group_by!r}")
-    visits = visit_filter.visits()
-    aggregates: dict[str, Any] = {}
-    for field in fields:
-        aggregates.update(summary_aggregates(visits, field))
-    measured = Q()
-    for field in fields:
-        measured |= MEASURED[field]
-    rows = list(visits.filter(measured).values(group_by).annotate(**aggregates).order_by())
-    in_statement = computed_in_statement(visits)
-    found: dict[str, dict[Any, TimeSummary]] = {}
-    for field in fields:
-        ranked = {} if in_statement or not rows else _ranked(visits, field, group_by)
-        found[field] = {
-            row[group_by]: _summary(
-                row, field, row[f"{field}_values"] if in_statement else ranked[row[group_by]]
-            )
-            for row in rows
-            if row[f"{field}_n"]
-        }
-    return found
+    """Return, for each of ``times`` (WAIT, SERVICE), its summary per value of ``group_by``
+    (one of SUMMARISABLE_BY), only values with a measured visit; a statement per time. Raises
+    ValueError for another grouping."""
+    return {time: time_summaries(visit_filter, time, (group_by,)).by[group_by] for time in times}
 
 
 def time_summaries_by(
-    visit_filter: VisitFilter, field: str, group_by: str
+    visit_filter: VisitFilter, time: str, group_by: str
 ) -> dict[Any, TimeSummary]:
-    """Return the summary of ``field`` per value of ``group_by`` (one of SUMMARISABLE_BY),
+    """Return the summary of ``time`` per value of ``group_by`` (one of SUMMARISABLE_BY),
     only values with a measured visit. Raises ValueError for another grouping."""
-    return time_summaries_by_each(visit_filter, (field,), group_by)[field]
+    return time_summaries(visit_filter, time, (group_by,)).by[group_by]
 
 
 def longest_waiting_subject_areas(
@@ -154,7 +136,14 @@ def longest_waiting_subject_areas(
 ) -> list[tuple[int, TimeSummary]]:
     """Return up to ``limit`` subject areas (ids) with their wait, longest mean wait first
     (ties: longer median, then the lower id)."""
-    summaries = time_summaries_by(visit_filter, WAIT, "subject_area_id")
+    return longest_waiting(time_summaries_by(visit_filter, WAIT, "subject_area_id"), limit)
+
+
+def longest_waiting(
+    summaries: dict[Any, TimeSummary], limit: int = 5
+) -> list[tuple[Any, TimeSummary]]:
+    """Return up to ``limit`` of ``summaries`` (waits by key), longest mean wait first (ties:
+    longer median, then the lower key)."""
     ordered = sorted(
         summaries.items(),
         key=lambda item: (-(item[1].mean_seconds or 0), -(item[1].median_seconds or 0), item[0]),

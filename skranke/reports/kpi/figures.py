@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from fractions import Fraction
+from typing import Any
 
 from django.db.models import Q
 
@@ -16,16 +17,12 @@ from skranke.reports.kpi.counts import (
     counts_from,
     outcome_aggregates,
     outcomes_from,
+    tally,
 )
-from skranke.reports.kpi.distributions import (
-    SERVICE,
-    WAIT,
-    TimeSummary,
-    summary_aggregates,
-    summary_from,
-)
+from skranke.reports.kpi.distributions import SERVICE, WAIT, TimeSummary, time_summaries
 from skranke.reports.kpi.filters import VisitFilter
-from skranke.reports.kpi.goals import within_goal_aggregates, within_goal_from
+from skranke.reports.kpi.goals import GoalResult, goal_results, within_goal_of_results
+from skranke.reports.models import GoalKind
 
 Number = int | float | Fraction
 
@@ -74,34 +71,72 @@ class KeyFigures:
         }
 
 
-def key_figures(visit_filter: VisitFilter, goal_minutes: int | None = None) -> KeyFigures:
-    """Return the key figures of ``visit_filter``; ``goal_minutes`` overrides the service goals
-    for the within-goal share.
+@dataclass(frozen=True)
+class PeriodFigures:
+    """A period's key figures with what was counted on the way: visit counts per value of each
+    attribute asked for (``counts``), the wait per appointment and per each attribute asked for
+    (``waits``), the service time per appointment (``service_times``), and every service goal in
+    force with its figure (``goals``)."""
 
-    Every figure is an aggregate of one statement over the filter's visits (each with its own
-    condition), percentiles included where the database computes them as aggregates; elsewhere
-    they are ranked in a statement each for the wait and the service time.
+    key: KeyFigures
+    counts: dict[str, dict[Any, VisitCounts]]
+    waits: dict[str, dict[Any, TimeSummary]]
+    service_times: dict[str, dict[Any, TimeSummary]]
+    goals: list[GoalResult]
+
+
+def period_figures(
+    visit_filter: VisitFilter,
+    goal_minutes: int | None = None,
+    counted_by: tuple[str, ...] = (),
+    waits_by: tuple[str, ...] = (),
+) -> PeriodFigures:
+    """Return the key figures of ``visit_filter`` with the counts by ``counted_by`` and the
+    wait by ``waits_by`` beside them; ``goal_minutes`` overrides the service goals for the
+    within-goal share.
+
+    Four statements whatever is asked: the counts (grouped by ``counted_by``, with appointments
+    and outcomes beside; the totals are their sums), the wait's and the service time's frequency
+    tables (kpi.percentiles; grouped by appointment and ``waits_by``), and every goal's figure
+    (kpi.goals), whose "called within" goals give the within-goal share.
     """
-    visits = visit_filter.visits()
-    row = visits.aggregate(
-        **count_aggregates(),
-        **count_aggregates("appointments_", Q(is_appointment=True)),
-        **summary_aggregates(visits, WAIT),
-        **summary_aggregates(visits, SERVICE),
-        **within_goal_aggregates(visit_filter, goal_minutes),
-        **outcome_aggregates(),
+    counted = tally(
+        visit_filter,
+        counted_by,
+        {**count_aggregates("appointments_", Q(is_appointment=True)), **outcome_aggregates()},
     )
-    counts, appointments = counts_from(row), counts_from(row, "appointments_")
-    return KeyFigures(
-        counts=counts,
-        appointments=appointments,
-        # Every visit is an appointment or a walk-in.
-        walk_ins=counts - appointments,
-        wait=summary_from(row, visits, WAIT),
-        service=summary_from(row, visits, SERVICE),
-        within_goal=within_goal_from(row),
-        outcomes=outcomes_from(row),
+    waits = time_summaries(visit_filter, WAIT, ("is_appointment", *waits_by))
+    service = time_summaries(visit_filter, SERVICE, ("is_appointment",))
+    goals = goal_results(visit_filter)
+    if goal_minutes is not None:
+        within: Share | None = Share(waits.within(goal_minutes * 60), waits.overall.count)
+    else:
+        within = within_goal_of_results(
+            [result for result in goals if result.goal.kind == GoalKind.CALLED_WITHIN]
+        )
+    counts, appointments = counts_from(counted.sums), counts_from(counted.sums, "appointments_")
+    return PeriodFigures(
+        key=KeyFigures(
+            counts=counts,
+            appointments=appointments,
+            # Every visit is an appointment or a walk-in.
+            walk_ins=counts - appointments,
+            wait=waits.overall,
+            service=service.overall,
+            within_goal=within,
+            outcomes=outcomes_from(counted.sums),
+        ),
+        counts=counted.by,
+        waits=waits.by,
+        service_times=service.by,
+        goals=goals,
     )
+
+
+def key_figures(visit_filter: VisitFilter, goal_minutes: int | None = None) -> KeyFigures:
+    """Return the key figures of ``visit_filter`` (see period_figures); ``goal_minutes``
+    overrides the service goals for the within-goal share."""
+    return period_figures(visit_filter, goal_minutes).key
 
 
 @dataclass(frozen=True)

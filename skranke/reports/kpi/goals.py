@@ -214,41 +214,12 @@ def goal_results(visit_filter: VisitFilter) -> list[GoalResult]:
     ]
 
 
-def within_goal_aggregates(
-    visit_filter: VisitFilter, goal_minutes: int | None = None
-) -> dict[str, Any]:
-    """Return the aggregates of within_goal_share (empty when no goal applies), for a
-    statement of their own or one with other figures; within_goal_from reads them back."""
-    if goal_minutes is not None:
-        return {
-            "goal_called": Count("pk", filter=CALLED),
-            "goal_within": Count("pk", filter=CALLED & Q(wait_seconds__lte=goal_minutes * 60)),
-        }
-    in_force = [
-        item for item in goals_in_force(visit_filter) if item.goal.kind == GoalKind.CALLED_WITHIN
-    ]
-    if not in_force:
-        return {}
-    # The scopes do not overlap (a queue's goal takes its visits out of the centre's), so each
-    # visit meets at most one of these conditions; a visit with no goal has none (NULL), and
-    # COUNT of it leaves it out.
-    goal_seconds = Case(
-        *(When(item.scope, then=Value(item.goal.minutes * 60)) for item in in_force),
-        default=None,
-        output_field=IntegerField(),
-    )
-    return {
-        "goal_called": Count(goal_seconds, filter=CALLED),
-        "goal_within": Count("pk", filter=CALLED & Q(wait_seconds__lte=goal_seconds)),
-    }
-
-
-def within_goal_from(row: dict[str, Any]) -> Share | None:
-    """Return the share of within_goal_aggregates() in an aggregate's ``row`` (None when
-    no goal applied)."""
-    if "goal_called" not in row:
+def within_goal_of_results(results: list[GoalResult]) -> Share | None:
+    """Return the share called within their goal over the visits of ``results`` ("called
+    within" goals, whose scopes do not overlap); None when there is none."""
+    if not results:
         return None
-    return Share(row["goal_within"], row["goal_called"])
+    return Share(sum(result.within for result in results), sum(result.called for result in results))
 
 
 def within_goal_share(visit_filter: VisitFilter, goal_minutes: int | None = None) -> Share | None:
@@ -258,7 +229,13 @@ def within_goal_share(visit_filter: VisitFilter, goal_minutes: int | None = None
     to the "called within" goal in force on its day for its queue, or else its centre's; visits
     with no such goal are left out, and with no such goal in the whole period the answer is None.
     """
-    aggregates = within_goal_aggregates(visit_filter, goal_minutes)
-    if not aggregates:
-        return None
-    return within_goal_from(visit_filter.visits().aggregate(**aggregates))
+    if goal_minutes is not None:
+        called = visit_filter.visits().filter(CALLED)
+        return Share(called.filter(wait_seconds__lte=goal_minutes * 60).count(), called.count())
+    return within_goal_of_results(
+        [
+            result
+            for result in goal_results(visit_filter)
+            if result.goal.kind == GoalKind.CALLED_WITHIN
+        ]
+    )

@@ -1,6 +1,6 @@
 """Exact percentiles on both databases: known answers on hand-made data (ties, one value, none),
-random histories against the plain definition, and on PostgreSQL both paths (percentile_cont and
-the window-function path SQLite uses) giving the very same floats on the same rows.
+random histories against the plain definition, and on PostgreSQL the frequency tables giving the
+very same floats as PostgreSQL's own percentile_cont on the same rows.
 
 The same tests run on SQLite (the default) and on PostgreSQL (SKRANKE_TEST_DATABASE_URL), with
 the same expected numbers, so the two databases agree by construction of these tests.
@@ -18,7 +18,7 @@ from django.db import connection
 from skranke.queue.models import Ending, VisitFact
 from skranke.queue.tests.factories import make_centre
 from skranke.reports.kpi import WAIT, VisitFilter, percentiles, wait_summary
-from skranke.reports.kpi.percentiles import interpolate, percentiles_by_rank, percentiles_cont
+from skranke.reports.kpi.percentiles import Percentiles, interpolate, percentiles_of
 from skranke.reports.tests import reference
 from skranke.reports.tests.visit_factory import make_visit
 
@@ -31,9 +31,18 @@ def test_interpolate_between_the_two_closest_ranks() -> None:
     # Four sorted values 60, 120, 120, 300: the median sits halfway between ranks 1 and 2
     # (both 120); the 90th percentile at 0.9 × 3 = 2.7, i.e. 120 + 0.7 × (300 − 120) = 246.
     values = {0: 60.0, 1: 120.0, 2: 120.0, 3: 300.0}
-    assert interpolate(values, 4, 0.5) == 120.0
-    assert interpolate(values, 4, 0.9) == pytest.approx(246.0)
-    assert interpolate({0: 42.0}, 1, 0.9) == 42.0
+    assert interpolate(values, 0.5 * 3) == 120.0
+    assert interpolate(values, 0.9 * 3) == pytest.approx(246.0)
+    assert interpolate({0: 42.0}, 0.9 * 0) == 42.0
+
+
+def test_percentiles_of_a_frequency_table() -> None:
+    # The same four values as counts per second: 60 once, 120 twice, 300 once.
+    assert percentiles_of({300: 1, 60: 1, 120: 2}) == (120.0, pytest.approx(246.0))
+    assert percentiles_of({42: 1}) == (42.0, 42.0)
+    assert percentiles_of({}) == (None, None)
+    # Both neighbours of a rank in the same second, and ranks at either end.
+    assert percentiles_of({5: 1000, 9: 1}, (0.0, 0.5, 1.0)) == (5.0, 5.0, 9.0)
 
 
 def test_ties_one_value_and_none() -> None:
@@ -114,21 +123,31 @@ def test_random_histories_match_the_definition(seed: int) -> None:
         assert p90 == pytest.approx(float(reference.percentile(times, Fraction(9, 10)) or 0))
 
 
+def percentile_cont(field: str, group: str | None = None) -> dict[object, Percentiles]:
+    """PostgreSQL's own answer over every visit record: the reference on that database."""
+    key, grouped = (group, f"GROUP BY {group}") if group else ("NULL", "")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {key}, percentile_cont(ARRAY[0.5, 0.9]::double precision[]) "  # noqa: S608
+            f"WITHIN GROUP (ORDER BY {field}) FROM queue_visitfact "
+            f"WHERE {field} IS NOT NULL {grouped}"
+        )
+        return {row[0]: tuple(row[1]) for row in cursor.fetchall()}
+
+
 @pytest.mark.postgres
 @pytest.mark.parametrize("seed", [4, 5, 6, 7])
-def test_both_paths_give_the_same_floats_on_postgresql(seed: int) -> None:
+def test_the_same_floats_as_percentile_cont_on_postgresql(seed: int) -> None:
     random_history(seed, visits=200 + seed * 13)
     visits = VisitFact.objects.all()
     for field in ("wait_seconds", "service_seconds"):
-        assert percentiles_by_rank(visits, field) == percentiles_cont(visits, field)
+        assert percentiles(visits, field) == percentile_cont(field)
         for group in ("subject_area_id", "issue_date", "is_appointment"):
-            assert percentiles_by_rank(visits, field, group) == percentiles_cont(
-                visits, field, group
-            )
+            assert percentiles(visits, field, group) == percentile_cont(field, group)
 
 
 @pytest.mark.postgres
-def test_both_paths_round_alike_on_postgresql() -> None:
+def test_rounded_as_percentile_cont_rounds_on_postgresql() -> None:
     """Far-apart neighbours in groups of every size from 2 to 24: here an interpolation written
     another way (upper − (1 − t) × (upper − lower)) differs from percentile_cont in the last
     bit for some groups (tried: it fails), so equality shows the arithmetic is PostgreSQL's."""
@@ -138,18 +157,16 @@ def test_both_paths_round_alike_on_postgresql() -> None:
         for _visit in range(hour + 2):
             make_visit(centre, DAY, hour=hour, wait=chance.randrange(0, 10**6))
     visits = VisitFact.objects.all()
-    assert percentiles_by_rank(visits, WAIT, "issue_hour") == percentiles_cont(
-        visits, WAIT, "issue_hour"
-    )
+    assert percentiles(visits, WAIT, "issue_hour") == percentile_cont(WAIT, "issue_hour")
 
 
-def test_sqlite_path_fetches_only_the_neighbouring_ranks() -> None:
-    """The window-function path returns at most two rows per fraction and group, however many
-    visits there are (the rows it sends are counted by running its statement again)."""
+def test_the_frequency_table_has_a_row_per_second_not_per_visit() -> None:
+    """However many visits there are, the database sends one row per distinct second and group
+    (the rows it sends are counted by running its statement again)."""
     centre = make_centre()
     for seconds in range(200):
-        make_visit(centre, DAY, wait=seconds * 7 % 601)
-        make_visit(centre, DAY, wait=seconds, subject_area=centre.moving.subject_area)
+        make_visit(centre, DAY, wait=seconds % 7)
+        make_visit(centre, DAY, wait=seconds % 3, subject_area=centre.moving.subject_area)
     statements: list[tuple[str, object]] = []
 
     def remember(execute, sql, params, many, context):
@@ -157,9 +174,9 @@ def test_sqlite_path_fetches_only_the_neighbouring_ranks() -> None:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(remember):
-        found = percentiles_by_rank(VisitFact.objects.all(), WAIT, "subject_area_id")
-    assert found[centre.moving.subject_area_id] == (99.5, pytest.approx(179.1))
+        found = percentiles(VisitFact.objects.all(), WAIT, "subject_area_id")
+    assert found[centre.moving.subject_area_id] == (1.0, 2.0)
     [(sql, params)] = statements
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        assert len(cursor.fetchall()) <= 2 * 2 * 2
+        assert len(cursor.fetchall()) == 7 + 3

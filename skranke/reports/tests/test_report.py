@@ -11,7 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from skranke.queue.models import Ending, Outcome
+from skranke.queue.models import Ending, Outcome, VisitFact
 from skranke.queue.tests.factories import Centre, make_centre
 from skranke.reports.models import GoalKind, ServiceGoal
 from skranke.reports.query import ReportQuery
@@ -338,3 +338,21 @@ def test_queries_do_not_grow_with_the_visits() -> None:
             is_appointment=index % 3 == 0,
         )
     assert queries() == few
+
+
+def test_the_report_reads_the_visit_records_nine_times() -> None:
+    """Four statements a period (kpi.period_figures) for this year and the year before, and the
+    counts by subject area, queue and team: the report's reads of the largest table."""
+    centre = make_centre()
+    a_week(centre)
+    ServiceGoal.objects.create(
+        location=centre.location,
+        kind=GoalKind.CALLED_WITHIN,
+        minutes=10,
+        target_percent=80,
+        valid_from=MONDAY - dt.timedelta(days=400),
+    )
+    with CaptureQueriesContext(connection) as captured:
+        report_for(centre)
+    table = VisitFact._meta.db_table
+    assert sum(table in query["sql"] for query in captured.captured_queries) == 9
