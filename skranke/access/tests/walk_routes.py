@@ -125,6 +125,14 @@ PAGES: list[Route] = [
         body=lambda w: {"service": w.a.passport.pk, "note": ""},
     ),
     page("queue:floor-number", "GET", Needs(Capability.ISSUE_TICKET_FOR_CITIZEN)),
+    # The sign-in page; counter staff are sent on from the home page to their counter.
+    page("staff-login", "GET", PUBLIC),
+    page("reports:home", "GET", STAFF),
+    page("reports:statistics", "GET", Needs(Capability.VIEW_STATISTICS, anywhere=True)),
+    page("reports:live-floor", "GET", Needs(Capability.VIEW_LIVE_FLOOR)),
+    page("reports:live-floor-panel", "GET", Needs(Capability.VIEW_LIVE_FLOOR)),
+    # A team lead closes a colleague's abandoned session from the live floor.
+    page("reports:close-counter", "POST", Needs(Capability.MANAGE_QUEUES)),
 ]
 
 APIS: list[Route] = [

@@ -62,16 +62,19 @@ class TimeSummary:
 
 @dataclass(frozen=True)
 class TimeSummaries:
-    """A time over a whole filter, per value of each attribute it was summarised by, and the
-    whole filter's frequency table (for shares within a limit)."""
+    """A time over a whole filter and per value of each attribute it was summarised by, with
+    the frequency tables behind them (for counts within a limit)."""
 
     overall: TimeSummary
     by: dict[str, dict[Any, TimeSummary]]
     table: Frequencies = field(default_factory=dict)
+    tables: dict[str, dict[Any, Frequencies]] = field(default_factory=dict)
 
-    def within(self, seconds: int) -> int:
-        """Return how many of the visits measured took at most ``seconds``."""
-        return sum(visits for value, visits in self.table.items() if value <= seconds)
+    def within(self, seconds: int, attribute: str | None = None, value: Any = None) -> int:
+        """Return how many of the visits measured (those with ``attribute`` = ``value``, if
+        given) took at most ``seconds``."""
+        table = self.table if attribute is None else self.tables[attribute].get(value, {})
+        return sum(visits for time, visits in table.items() if time <= seconds)
 
 
 def time_summaries(visit_filter: VisitFilter, time: str, by: tuple[str, ...] = ()) -> TimeSummaries:
@@ -95,6 +98,7 @@ def time_summaries(visit_filter: VisitFilter, time: str, by: tuple[str, ...] = (
             for index, name in enumerate(by)
         },
         table=overall,
+        tables={name: tables[index] for index, name in enumerate(by)},
     )
 
 

@@ -19,7 +19,13 @@ from skranke.reports.kpi.counts import (
     outcomes_from,
     tally,
 )
-from skranke.reports.kpi.distributions import SERVICE, WAIT, TimeSummary, time_summaries
+from skranke.reports.kpi.distributions import (
+    SERVICE,
+    WAIT,
+    TimeSummaries,
+    TimeSummary,
+    time_summaries,
+)
 from skranke.reports.kpi.filters import VisitFilter
 from skranke.reports.kpi.goals import GoalResult, goal_results, within_goal_of_results
 from skranke.reports.models import GoalKind
@@ -83,6 +89,12 @@ class PeriodFigures:
     waits: dict[str, dict[Any, TimeSummary]]
     service_times: dict[str, dict[Any, TimeSummary]]
     goals: list[GoalResult]
+    wait_tables: TimeSummaries
+
+    def called_within(self, seconds: int, attribute: str | None = None, value: Any = None) -> int:
+        """Return the called visits (with ``attribute`` = ``value``, one of ``waits``'s
+        attributes, if given) that waited at most ``seconds``."""
+        return self.wait_tables.within(seconds, attribute, value)
 
 
 def period_figures(
@@ -130,6 +142,7 @@ def period_figures(
         waits=waits.by,
         service_times=service.by,
         goals=goals,
+        wait_tables=waits,
     )
 
 
