@@ -76,7 +76,7 @@ def _secret_key() -> str:
 SECRET_KEY = _secret_key()
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "skranke.core.admin_config.SkrankeAdminConfig",
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -220,6 +220,31 @@ AUTHENTICATION_BACKENDS = [
 SKRANKE_NO_SHOW_AFTER_RECALLS = env_int("SKRANKE_NO_SHOW_AFTER_RECALLS", 1, minimum=0, maximum=10)
 # How long a device pairing link works after an administrator creates it.
 SKRANKE_DEVICE_PAIRING_HOURS = env_int("SKRANKE_DEVICE_PAIRING_HOURS", 24, minimum=1, maximum=720)
+# Paired kiosks, displays and counter tablets report a heartbeat this often; one not heard from
+# for SKRANKE_DEVICE_SILENT_SECONDS is flagged on the live floor, and one silent for
+# SKRANKE_DEVICE_OFFLINE_ALERT_MINUTES while its centre is open is e-mailed to the team leads
+# (skranke.access.services). Three beats fit in the silent time, so one lost beat flags nothing.
+SKRANKE_DEVICE_HEARTBEAT_SECONDS = env_int(
+    "SKRANKE_DEVICE_HEARTBEAT_SECONDS", 20, minimum=5, maximum=600
+)
+SKRANKE_DEVICE_SILENT_SECONDS = env_int(
+    "SKRANKE_DEVICE_SILENT_SECONDS", 60, minimum=60, maximum=3600
+)
+SKRANKE_DEVICE_OFFLINE_ALERT_MINUTES = env_int(
+    "SKRANKE_DEVICE_OFFLINE_ALERT_MINUTES", 10, minimum=1, maximum=24 * 60
+)
+if SKRANKE_DEVICE_SILENT_SECONDS < 3 * SKRANKE_DEVICE_HEARTBEAT_SECONDS:
+    raise BadSetting(
+        f"SKRANKE_DEVICE_SILENT_SECONDS={SKRANKE_DEVICE_SILENT_SECONDS} must be at least three "
+        f"times SKRANKE_DEVICE_HEARTBEAT_SECONDS={SKRANKE_DEVICE_HEARTBEAT_SECONDS}"
+    )
+# A device comes back (and its alert is cleared) only once it was silent, so no alert may go out
+# about a device that is not silent yet.
+if SKRANKE_DEVICE_OFFLINE_ALERT_MINUTES * 60 < SKRANKE_DEVICE_SILENT_SECONDS:
+    raise BadSetting(
+        f"SKRANKE_DEVICE_OFFLINE_ALERT_MINUTES={SKRANKE_DEVICE_OFFLINE_ALERT_MINUTES} must be at "
+        f"least SKRANKE_DEVICE_SILENT_SECONDS={SKRANKE_DEVICE_SILENT_SECONDS} long"
+    )
 # Seconds without a touch before a kiosk goes back to its start screen (in Danish).
 SKRANKE_KIOSK_IDLE_SECONDS = env_int("SKRANKE_KIOSK_IDLE_SECONDS", 45, minimum=1, maximum=3600)
 

@@ -12,9 +12,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("", views.home, name="home"),
     path("i18n/", include("django.conf.urls.i18n")),
-    # Signing in at the admin's login page without a page to return to lands on the staff home
-    # (reports.views.home), which sends counter staff on to their counter.
-    path("admin/login/", views.staff_login, name="staff-login"),
     path("admin/", admin.site.urls),
     path("staff/", include("skranke.reports.urls")),
     path("devices/", include("skranke.access.urls")),

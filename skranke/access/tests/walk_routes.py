@@ -125,8 +125,7 @@ PAGES: list[Route] = [
         body=lambda w: {"service": w.a.passport.pk, "note": ""},
     ),
     page("queue:floor-number", "GET", Needs(Capability.ISSUE_TICKET_FOR_CITIZEN)),
-    # The sign-in page; counter staff are sent on from the home page to their counter.
-    page("staff-login", "GET", PUBLIC),
+    # Counter staff are sent on from the home page to their counter.
     page("reports:home", "GET", STAFF),
     page("reports:statistics", "GET", Needs(Capability.VIEW_STATISTICS, anywhere=True)),
     page("reports:live-floor", "GET", Needs(Capability.VIEW_LIVE_FLOOR)),

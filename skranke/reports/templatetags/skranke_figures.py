@@ -18,7 +18,7 @@ def percent(value: Fraction | float | None) -> str:
     """A share 0..1 as "78 %"; empty for None."""
     if value is None:
         return ""
-    return f"{number_format(rounding.rounded(Fraction(value) * 100, 0), 0)} %"
+    return f"{number_format(rounding.rounded(Fraction(value) * 100, 0) or 0, 0)} %"
 
 
 @register.filter
