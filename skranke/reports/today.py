@@ -107,11 +107,24 @@ class CentreToday:
         return self.figures.key.counts.served
 
     def centre_goal(self, kind: str) -> GoalToday | None:
-        """The centre's own goal of ``kind`` today, else the first queue goal of that kind."""
+        """The centre's figure for goals of ``kind`` today: the share of all its called visits
+        within their goal (each held to its own, kpi.within_goal) or its mean wait, beside the
+        centre's own goal of that kind (else the first queue's), judged by the worst status of
+        its goals of that kind; None without such a goal."""
         of_kind = [goal for goal in self.goals if goal.goal.kind == kind]
+        if not of_kind:
+            return None
         centre_wide = [goal for goal in of_kind if goal.goal.queue_id is None]
-        found = centre_wide or of_kind
-        return found[0] if found else None
+        key = self.figures.key
+        if kind == GoalKind.CALLED_WITHIN:
+            value = key.within_goal.fraction if key.within_goal is not None else None
+        else:
+            value = key.wait.mean_seconds
+        return GoalToday(
+            goal=(centre_wide or of_kind)[0].goal,
+            value=value,
+            status=worst(goal.status for goal in of_kind),
+        )
 
     @property
     def within_goal(self) -> GoalToday | None:
