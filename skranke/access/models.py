@@ -50,6 +50,9 @@ class DeviceAccount(models.Model):
     paired_at = models.DateTimeField(_("paired"), null=True, editable=False)
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True, editable=False)
     last_seen_at = models.DateTimeField(_("last seen"), null=True, editable=False)
+    # Set by the one sweep that e-mails the team leads about this outage, emptied when the device
+    # is heard from again (skranke.access.services), so each outage is reported once.
+    offline_alert_sent_at = models.DateTimeField(_("offline alert sent"), null=True, editable=False)
 
     class Meta:
         verbose_name = _("device")

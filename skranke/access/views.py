@@ -48,7 +48,23 @@ def device_home(device: DeviceAccount) -> str:
     return reverse("access:this-device")
 
 
+def heartbeat_context(request: HttpRequest) -> dict[str, object]:
+    """Return what a page's heartbeat script needs (access/_heartbeat.html): the URL it posts to
+    and how often, when a paired device opened the page; nothing otherwise, so the page sends
+    none."""
+    if getattr(request, "device", None) is None:
+        return {}
+    return {
+        "heartbeat_url": reverse("api:device-heartbeat"),
+        "heartbeat_seconds": settings.SKRANKE_DEVICE_HEARTBEAT_SECONDS,
+    }
+
+
 @require_safe
 def this_device(request: HttpRequest) -> HttpResponse:
-    """Tell whoever looks at a device what it is signed in as."""
-    return render(request, "access/this_device.html", {"device": getattr(request, "device", None)})
+    """Tell whoever looks at a device what it is signed in as; the page a counter tablet shows,
+    so it reports the device's heartbeat."""
+    device = getattr(request, "device", None)
+    return render(
+        request, "access/this_device.html", {"device": device, **heartbeat_context(request)}
+    )

@@ -81,5 +81,8 @@ def register_configuration_models() -> None:
     register_models([get_user_model()], exclude_fields=["last_login"])
     # Devices and tokens: who created them is logged here; pairing and revoking are written with
     # record_action by the admin, since those are conditional updates the signals never see.
-    register_models([apps.get_model("access.DeviceAccount")], exclude_fields=["last_seen_at"])
+    register_models(
+        [apps.get_model("access.DeviceAccount")],
+        exclude_fields=["last_seen_at", "offline_alert_sent_at"],
+    )
     register_models([apps.get_model("access.ApiToken")], exclude_fields=["last_used_at"])

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import pytest
 from django.utils import timezone
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Browser, Page, Response, Route, expect
 
 from skranke.access.models import DeviceAccount, DevicePurpose
 from skranke.access.services import new_pairing_token
 from skranke.lib.localtime import local_date
 from skranke.organisation.models import OpeningException
 from skranke.queue import services
-from skranke.queue.models import Source, Ticket
+from skranke.queue.models import EventKind, Source, Ticket, TicketEvent
 from skranke.queue.tests.factories import Centre, make_centre, make_staff
 from skranke.testing.browser import BrowserProblems, assert_accessible
 from skranke.testing.fixtures import BROWSER_TIMEOUT_MILLISECONDS, ServerFactory
@@ -232,4 +232,47 @@ def test_a_closed_centre_says_so_with_the_next_opening(
     assert_accessible(page, "kiosk, centre closed, English")
     screenshot(page, "kiosk-closed-en")
     assert not Ticket.objects.exists()
+    problems.assert_none()
+
+
+def test_the_kiosk_reports_its_heartbeat_and_comes_back_after_an_outage(
+    asgi_server_factory: ServerFactory, tablet: Tablet
+) -> None:
+    page, problems = tablet
+    server = asgi_server_factory(env={"SKRANKE_DEVICE_HEARTBEAT_SECONDS": "5"})
+    centre = make_centre()
+    pair_kiosk(page, server, centre)
+    device = DeviceAccount.objects.get(location=centre.location, purpose=DevicePurpose.KIOSK)
+
+    def is_beat(response: Response) -> bool:
+        return response.url.endswith("/api/v1/devices/heartbeat")
+
+    # The start screen sits untouched, and beats on by itself.
+    for _beat in range(2):
+        with page.expect_response(is_beat, timeout=15_000) as beat:
+            pass
+        assert (beat.value.request.method, beat.value.status) == ("POST", 200)
+
+    # Silent for five minutes as far as the server knows: the next beat brings it back, once.
+    DeviceAccount.objects.filter(pk=device.pk).update(
+        last_seen_at=timezone.now() - dt.timedelta(minutes=5)
+    )
+    with page.expect_response(is_beat, timeout=15_000):
+        pass
+    came_back = TicketEvent.objects.filter(kind=EventKind.DEVICE_BACK, location=centre.location)
+    assert [event.data for event in came_back] == [{"device": device.pk}]
+
+    # With the network gone, a beat fails quietly and the next one tries again.
+    page.route("**/api/v1/devices/heartbeat", lambda route: route.abort())
+    with page.expect_event("requestfailed", timeout=15_000):
+        pass
+    page.unroute("**/api/v1/devices/heartbeat")
+    with page.expect_response(is_beat, timeout=15_000) as beat:
+        pass
+    assert beat.value.status == 200
+    assert problems.page_errors == []
+    # The browser logs the aborted request itself; nothing else may go wrong.
+    problems.console_errors[:] = [
+        error for error in problems.console_errors if "ERR_FAILED" not in error
+    ]
     problems.assert_none()

@@ -15,7 +15,7 @@ from django.utils import timezone
 from skranke.access.middleware import DEVICE_COOKIE
 from skranke.access.models import DeviceAccount, DevicePurpose
 from skranke.access.services import (
-    TOUCH_INTERVAL,
+    DEVICE_TOUCH_INTERVAL,
     digest,
     new_pairing_token,
     pair_device,
@@ -165,7 +165,7 @@ def test_heartbeat_is_written_at_most_once_per_interval() -> None:
     device = make_device()
     pair_device(new_pairing_token(device))
     device.refresh_from_db()
-    long_ago = timezone.now() - 2 * TOUCH_INTERVAL
+    long_ago = timezone.now() - 2 * DEVICE_TOUCH_INTERVAL
     DeviceAccount.objects.filter(pk=device.pk).update(last_seen_at=long_ago)
     device.refresh_from_db()
     record_heartbeat(device)

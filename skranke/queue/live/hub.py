@@ -19,7 +19,7 @@ forms, each encoded once however many clients it goes to (skranke.queue.live.str
   source, ticket id or staff member would let a waiting room tie what happened to the number it
   saw called. `queue` is where the waiting count changed (for a transfer the new queue: the old
   one's count is unchanged, as the number was at a counter); clients that need more re-read the
-  centre's status.
+  centre's status. Staff-only kinds (STAFF_ONLY_KINDS) reach no public stream (streams.py).
 - `ticket_message`: the whole event without the staff member, for the stream of the citizen whose
   ticket it is (their own visit's outcome is theirs to see).
 - `staff_message`: the whole event plus `staff` (username, or null), for signed-in staff.

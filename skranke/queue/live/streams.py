@@ -12,7 +12,8 @@ into the API in skranke.queue.api:
   that state changed; it never carries other citizens' events.
 - `GET /api/v1/locations/{slug}/staff-events` (staff_location_stream), for staff who may watch the
   live floor (Capability.VIEW_LIVE_FLOOR at that centre): every event whole, plus `staff`, the
-  username of whoever caused it (`HubEvent.staff_message`). Access is checked when the stream
+  username of whoever caused it (`HubEvent.staff_message`), and the staff-only events the other
+  two never carry (a device heard from again, `device_back`). Access is checked when the stream
   opens, and the stream ends after STAFF_STREAM_SECONDS, so that the reconnect (which browsers
   make by themselves, resuming exactly) checks it again: a staff member signed out or moved to
   another centre stops receiving within minutes, not when they close the page.
@@ -71,7 +72,7 @@ from skranke.queue.live.hub import (
     event_rows,
     get_hub,
 )
-from skranke.queue.models import EventKind, Ticket, TicketEvent, TicketStatus
+from skranke.queue.models import STAFF_ONLY_KINDS, EventKind, Ticket, TicketEvent, TicketStatus
 from skranke.queue.reads.status import LocationState, location_status
 
 logger = logging.getLogger(__name__)
@@ -277,7 +278,8 @@ def _heartbeat_seconds() -> float:
 
 
 def _public_message(event: HubEvent) -> bytes:
-    return event.public_message
+    # A device heard from again is the centre's equipment, not the line: nothing of it at all.
+    return b"" if event.kind in STAFF_ONLY_KINDS else event.public_message
 
 
 def _staff_message(event: HubEvent) -> bytes:
@@ -345,8 +347,10 @@ async def _location_messages(
             yield encode_message(data=snapshot, event="snapshot", event_id=since)
             after = since
         else:
-            if replay:
-                yield b"".join(encoded(HubEvent.from_row(row)) for row in replay)
+            # A public stream's form of a staff-only event is empty: nothing to send.
+            replayed = b"".join(encoded(HubEvent.from_row(row)) for row in replay)
+            if replayed:
+                yield replayed
             after = max(since, resume_after or 0)
         while True:
             wait = _heartbeat_seconds()
@@ -386,6 +390,8 @@ class _TicketWatch:
         self.waiting = state.waiting
 
     def concerns(self, event: HubEvent) -> bool:
+        if event.kind in STAFF_ONLY_KINDS:
+            return False  # The centre's equipment, never a citizen's business.
         if event.ticket_id == self.ticket_id or self.queue_id is None:
             # Until its state is read, take everything: that read may miss what comes now.
             return True

@@ -10,6 +10,7 @@ from __future__ import annotations
 from skranke.queue.models.choices import (
     AT_COUNTER,
     ENDED,
+    STAFF_ONLY_KINDS,
     Actor,
     CancelReason,
     Ending,
@@ -37,6 +38,7 @@ __all__ = [
     "AT_COUNTER",
     "ENDED",
     "NOTIFY_CHANNEL",
+    "STAFF_ONLY_KINDS",
     "Actor",
     "CancelReason",
     "CounterSession",

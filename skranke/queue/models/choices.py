@@ -108,3 +108,10 @@ class EventKind(models.TextChoices):
     COUNTER_RESUMED = "counter_resumed", _("counter resumed")
     COUNTER_CLOSED = "counter_closed", _("counter closed")
     QUEUE_CLOSED = "queue_closed", _("queue closed")
+    # A kiosk or screen heard from again after it fell silent: for the staff stream only.
+    DEVICE_BACK = "device_back", _("device back online")
+
+
+# Kinds about the centre's equipment rather than its line: no public stream (display, kiosk,
+# counter, a citizen's phone) carries them in any form (skranke.queue.live.hub).
+STAFF_ONLY_KINDS = frozenset({EventKind.DEVICE_BACK})

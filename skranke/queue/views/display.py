@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_safe
 
 from skranke.access.permissions import Capability, requires
+from skranke.access.views import heartbeat_context
 from skranke.organisation.models import Location
 from skranke.queue.reads.status import location_status
 
@@ -29,6 +30,6 @@ def display(request: HttpRequest, slug: str) -> HttpResponse:
             "status": location_status(location),
             "status_url": status_url,
             "stream_url": reverse("api:location_events", args=[location.slug]),
-            "heartbeat_url": reverse("api:device-heartbeat"),
+            **heartbeat_context(request),
         },
     )

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST, require_safe
 
 from skranke.access.permissions import Capability, requires
 from skranke.access.ratelimit import rate_limit
+from skranke.access.views import heartbeat_context
 from skranke.catalogue.models import Service, SubjectArea
 from skranke.lib.ids import parse_id
 from skranke.organisation.hours import centre_today
@@ -35,6 +36,7 @@ def _context(request: HttpRequest, location: Location, **extra: object) -> dict[
         "location": location,
         "idle_seconds": settings.SKRANKE_KIOSK_IDLE_SECONDS,
         "start_url": reverse("queue:kiosk-reset", args=[location.slug]),
+        **heartbeat_context(request),
         **extra,
     }
 

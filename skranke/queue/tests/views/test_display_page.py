@@ -116,8 +116,10 @@ def test_the_page_carries_the_spoken_text_and_its_live_addresses(
     slug = centre.location.slug
     assert f'data-stream-url="/api/v1/locations/{slug}/events"' in page
     assert f'data-status-url="/api/v1/locations/{slug}/status"' in page
+    # The heartbeat's script, with what it needs on its tag (access/_heartbeat.html).
     assert 'data-heartbeat-url="/api/v1/devices/heartbeat"' in page
-    assert re.search(r'<meta name="csrf-token" content="[\w-]+">', page)
+    assert 'data-heartbeat-seconds="20"' in page
+    assert re.search(r'data-csrf-token="[\w-]+"', page)
 
 
 def test_the_display_in_english(centre: Centre, display: Client) -> None:

@@ -149,6 +149,29 @@ def test_the_idle_timeout_comes_from_the_setting(
     assert 'data-idle-seconds="7"' in kiosk.get(start_url(centre)).content.decode()
 
 
+def test_every_kiosk_page_reports_the_device_s_heartbeat_from_the_setting(
+    centre: Centre, kiosk: Client, settings: Any
+) -> None:
+    settings.SKRANKE_DEVICE_HEARTBEAT_SECONDS = 9
+    area = centre.passport.subject_area
+    drawn = kiosk.post(draw_url(centre), {"service": centre.passport.pk})
+    assert drawn.status_code == 302
+    pages = [
+        kiosk.get(start_url(centre)),
+        kiosk.get(f"/kiosk/{centre.location.slug}/{area.slug}/"),
+        kiosk.get(drawn["Location"]),
+    ]
+
+    for response in pages:
+        page = response.content.decode()
+        assert response.status_code == 200
+        assert 'data-heartbeat-url="/api/v1/devices/heartbeat"' in page
+        assert 'data-heartbeat-seconds="9"' in page
+        assert re.search(r'data-csrf-token="[\w-]+"', page)
+    # An anonymous visitor never gets a kiosk page, let alone its heartbeat.
+    assert "heartbeat" not in Client().get(start_url(centre)).content.decode()
+
+
 def test_an_area_shows_its_services_as_big_buttons_in_one_form(
     centre: Centre, kiosk: Client
 ) -> None:

@@ -1,5 +1,5 @@
 // The display screen: show each call at once, chime and speak it, keep the queues current,
-// keep the clock, and report a heartbeat. Runs unattended all day.
+// and keep the clock. Runs unattended all day; its heartbeat is heartbeat.js's.
 (function () {
   "use strict";
   var body = document.body;
@@ -128,15 +128,4 @@
   }
   tick();
   window.setInterval(tick, 1000);
-
-  function heartbeat() {
-    var token = document.querySelector('meta[name="csrf-token"]').getAttribute("content");
-    fetch(body.getAttribute("data-heartbeat-url"), {
-      method: "POST",
-      headers: { "X-CSRFToken": token, Accept: "application/json" },
-      credentials: "same-origin"
-    }).catch(function () { /* Offline: the next beat tries again. */ });
-  }
-  heartbeat();
-  window.setInterval(heartbeat, 60000);
 })();
