@@ -197,26 +197,32 @@ def record_heartbeat(device: DeviceAccount, now: dt.datetime | None = None) -> b
 
 @dataclass(frozen=True)
 class DeviceState:
-    """A paired device as the live floor shows it: when it was last heard from, and whether it
-    is silent (``is_silent``) now."""
+    """A device as the live floor shows it: whether it is paired yet, when it was last heard
+    from, and whether it is silent (``is_silent``) now. One waiting for pairing is never silent:
+    nobody has switched it on yet."""
 
     device: DeviceAccount
     last_seen_at: dt.datetime | None
     silent: bool
+    paired: bool = True
 
 
 def device_states(location: Location, now: dt.datetime | None = None) -> list[DeviceState]:
-    """Return the paired, unrevoked devices of ``location`` by purpose and name, each with
-    whether it is silent at ``now``: one statement."""
+    """Return the unrevoked devices of ``location`` by purpose and name, each with whether it
+    is paired and silent at ``now``: one statement."""
     now = now or timezone.now()
     devices = (
         DeviceAccount.objects.filter(location=location, revoked_at__isnull=True)
-        .exclude(credential_hash="")
         .select_related("counter")
         .order_by("purpose", "name")
     )
     return [
-        DeviceState(device, device.last_seen_at, is_silent(device.last_seen_at, now))
+        DeviceState(
+            device,
+            device.last_seen_at,
+            bool(device.credential_hash) and is_silent(device.last_seen_at, now),
+            paired=bool(device.credential_hash),
+        )
         for device in devices
     ]
 

@@ -179,7 +179,7 @@ def test_racing_heartbeats_of_a_silent_device_bring_it_back_once() -> None:
 
 
 @pytest.mark.django_db
-def test_device_states_are_the_paired_devices_of_the_centre_by_purpose_and_name() -> None:
+def test_device_states_are_the_devices_of_the_centre_by_purpose_and_name() -> None:
     location = make_location()
     now = timezone.now()
     kiosk, _credential = paired(location, DevicePurpose.KIOSK)
@@ -190,19 +190,26 @@ def test_device_states_are_the_paired_devices_of_the_centre_by_purpose_and_name(
     last_seen(tablet, None)  # Paired before heartbeats were kept.
     revoked, _credential = paired(location)
     revoke_device(revoked)
-    make_device(location)  # Waiting for pairing.
+    waiting = make_device(location)  # Waiting for pairing: listed, never silent.
     paired(make_location())  # Another centre's.
 
     states = device_states(location, now)
 
-    assert [(state.device.pk, state.silent) for state in states] == [
-        (tablet.pk, True),
-        (display.pk, True),
-        (kiosk.pk, False),
+    assert {state.device.pk: (state.silent, state.paired) for state in states} == {
+        tablet.pk: (True, True),
+        display.pk: (True, True),
+        kiosk.pk: (False, True),
+        waiting.pk: (False, False),
+    }
+    order = [(state.device.purpose, state.device.name) for state in states]
+    assert order == sorted(order)
+    assert [state.last_seen_at for state in states if state.paired] == [
+        None,
+        now - 61 * SECOND,
+        now - 20 * SECOND,
     ]
-    assert [state.last_seen_at for state in states] == [None, now - 61 * SECOND, now - 20 * SECOND]
     # Without a time, now.
-    assert [state.silent for state in device_states(location)] == [True, True, False]
+    assert [state.silent for state in device_states(location)] == [True, True, False, False]
 
 
 # The counter tablet's page -----------------------------------------------------------------------

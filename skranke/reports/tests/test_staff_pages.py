@@ -14,6 +14,7 @@ from auditlog.models import LogEntry
 from django.test import Client
 
 from skranke.access.models import DevicePurpose
+from skranke.access.tests.factories import make_device
 from skranke.organisation.models import Role
 from skranke.queue import services
 from skranke.queue.models import Source
@@ -138,6 +139,7 @@ def test_the_live_floor_shows_queues_counters_and_devices() -> None:
     called = services.call_next(session, clerk)
     assert called is not None
     _device_client, display = make_device_client(centre.location, DevicePurpose.DISPLAY)
+    waiting = make_device(centre.location, DevicePurpose.KIOSK)
     lead = make_staff(Role.TEAM_LEAD, locations=[centre.location])
     client = make_staff_client(lead)
 
@@ -150,6 +152,10 @@ def test_the_live_floor_shows_queues_counters_and_devices() -> None:
         row = html.split('data-counter="1"', 1)[1].split("</tr>", 1)[0]
         assert "Mette Holm" in row and called.display_number in row and "open" in row
         assert display.name in html
+        # A device not paired yet is listed as such, never flagged silent.
+        unpaired = html.split(f'data-device="{waiting.pk}"', 1)[1].split("</tr>", 1)[0]
+        assert "device-unpaired" in unpaired and waiting.name in unpaired
+        assert "device-silent" not in unpaired
     assert f"/api/v1/locations/{centre.location.slug}/staff-events" in page.content.decode()
     # Another centre's lead, counter staff and devices may not watch it.
     other = make_staff(Role.TEAM_LEAD, locations=[make_centre().location])
