@@ -11,6 +11,7 @@ urlpatterns = [
     # First: the API takes most requests, and each pattern tried before a match costs time.
     path("api/v1/", api.urls),
     path("", views.home, name="home"),
+    path("accessibility/", views.accessibility_statement, name="accessibility"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("staff/", include("skranke.reports.urls")),

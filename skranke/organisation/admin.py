@@ -30,6 +30,7 @@ from skranke.lib.intervals import Interval, first_overlap
 from skranke.lib.validators import validate_no_cpr
 from skranke.organisation.models import (
     MIDNIGHT,
+    AccessibilityStatement,
     Counter,
     Location,
     Municipality,
@@ -140,6 +141,17 @@ class MunicipalityAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         # One installation serves one municipality; the database refuses a second one too.
         return super().has_add_permission(request) and not Municipality.objects.exists()
+
+
+@admin.register(AccessibilityStatement)
+class AccessibilityStatementAdmin(admin.ModelAdmin):
+    list_display = ["__str__", "updated_at"]
+    fields = ["text", "text_en", "updated_at"]
+    readonly_fields = ["updated_at"]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # One statement per installation; the database refuses a second one too.
+        return super().has_add_permission(request) and not AccessibilityStatement.objects.exists()
 
 
 @admin.register(Location)

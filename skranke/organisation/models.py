@@ -45,6 +45,50 @@ class Municipality(models.Model):
         return f"{self.name} ({self.code})"
 
 
+class AccessibilityStatement(models.Model):
+    """The installation's accessibility statement (tilgængelighedserklæring), which every
+    citizen page links to. One per installation; while a text is empty the page shows Skranke's
+    own statement in the reader's language."""
+
+    text = models.TextField(
+        _("statement in Danish"),
+        blank=True,
+        validators=[validate_no_cpr],
+        help_text=_(
+            "The municipality's statement, e.g. made with the Agency for Digital Government's "
+            "tool at was.digst.dk. Empty: Skranke's own statement is shown."
+        ),
+    )
+    text_en = models.TextField(
+        _("statement in English"),
+        blank=True,
+        validators=[validate_no_cpr],
+        help_text=_("Shown to visitors reading English; the Danish text when empty."),
+    )
+    updated_at = models.DateTimeField(_("last changed"), auto_now=True)
+    # A constant unique column lets the database itself refuse a second statement.
+    singleton = models.BooleanField(default=True, editable=False, unique=True)
+
+    class Meta:
+        verbose_name = _("accessibility statement")
+        verbose_name_plural = _("accessibility statement")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(singleton=True), name="accessibility_statement_singleton"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return str(_("accessibility statement"))
+
+    def display_text(self, language: str | None = None) -> str:
+        """Return the statement in ``language`` (the Danish text when no English is given);
+        "" when the administrator has written none."""
+        if (language or "").startswith("en") and self.text_en.strip():
+            return self.text_en
+        return self.text
+
+
 class Location(models.Model):
     """A citizen service centre (borgerservicecenter)."""
 

@@ -117,6 +117,10 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "organisation.municipality": AdminModel(
         "municipality", **_by_permission("organisation") | {"add": NOBODY}
     ),
+    # One accessibility statement per installation: once it exists, nobody adds another.
+    "organisation.accessibilitystatement": AdminModel(
+        "accessibility_statement", **_by_permission("organisation") | {"add": NOBODY}
+    ),
     # A new centre would be outside every centre-limited caller's centres.
     "organisation.location": AdminModel(
         "a.location", **_by_permission("organisation") | {"add": NOBODY}, owned=True

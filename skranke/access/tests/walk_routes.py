@@ -132,6 +132,7 @@ PAGES: list[Route] = [
     page("reports:live-floor-panel", "GET", Needs(Capability.VIEW_LIVE_FLOOR)),
     # A team lead closes a colleague's abandoned session from the live floor.
     page("reports:close-counter", "POST", Needs(Capability.MANAGE_QUEUES)),
+    page("accessibility", "GET", PUBLIC),
 ]
 
 APIS: list[Route] = [

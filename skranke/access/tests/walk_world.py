@@ -31,6 +31,7 @@ from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
 from skranke.jobs.models import Job, PeriodicSchedule
 from skranke.messaging.models import Channel, Message
 from skranke.organisation.models import (
+    AccessibilityStatement,
     Counter,
     Location,
     Municipality,
@@ -292,6 +293,7 @@ class World:
     access_failure: AccessFailureLog
     log_entry: LogEntry
     api_token: ApiToken
+    accessibility_statement: AccessibilityStatement
     clients: dict[str, Clients] = field(default_factory=dict)
 
     def centre(self, key: str) -> CentreWorld:
@@ -331,6 +333,7 @@ def seed_world() -> World:
         access_failure=AccessFailureLog.objects.create(**access),
         log_entry=LogEntry.objects.get_for_object(a.location).get(),
         api_token=api_token,
+        accessibility_statement=AccessibilityStatement.objects.create(text="Walk erklæring"),
     )
     for caller in callers():
         world.clients[caller.name] = _clients(world, caller)
