@@ -16,6 +16,14 @@ from skranke.access.api import router as device_router
 from skranke.access.api import staff_router
 from skranke.access.permissions import NotSignedIn
 from skranke.access.ratelimit import AnonymousRateThrottle, too_many_requests_detail
+from skranke.booking.api import router as booking_router
+from skranke.booking.errors import (
+    BadBookingInput,
+    BookingError,
+    BookingNotFound,
+    BookingRefused,
+    NotBookable,
+)
 from skranke.organisation.api import router as organisation_router
 from skranke.queue.api import router as queue_router
 from skranke.queue.errors import IssueRefused, NotYours, QueueError
@@ -81,6 +89,7 @@ api.add_router("/devices", device_router)
 api.add_router("/me", staff_router)
 api.add_router("/reports", reports_router)
 api.add_router("", queue_router)
+api.add_router("", booking_router)
 
 
 class HealthOut(Schema):
@@ -108,6 +117,29 @@ def refused(request: HttpRequest, error: QueueError) -> HttpResponse:
         body["next_opening"] = error.next_opening
     # Another employee's ticket or counter is a matter of who may act, not of its state.
     return api.create_response(request, body, status=403 if isinstance(error, NotYours) else 409)
+
+
+# The booking engine's refusals (skranke.booking.errors): each class answers one status.
+BOOKING_STATUS: dict[type[BookingError], int] = {
+    NotBookable: 404,
+    BookingNotFound: 404,
+    BadBookingInput: 422,
+    BookingRefused: 409,
+}
+
+
+@api.exception_handler(BookingError)
+def booking_refused(request: HttpRequest, error: BookingError) -> HttpResponse:
+    status = next((code for kind, code in BOOKING_STATUS.items() if isinstance(error, kind)), 409)
+    body: dict[str, object] = {"detail": error.message, "code": error.code}
+    if status == 409:
+        body["next_free"] = [
+            {"start": slot.start, "end": slot.end, "remaining": slot.remaining}
+            for slot in error.next_free
+        ]
+    elif error.field is not None:
+        body["field"] = error.field
+    return api.create_response(request, body, status=status)
 
 
 @api.exception_handler(NotSignedIn)

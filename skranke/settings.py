@@ -98,6 +98,7 @@ INSTALLED_APPS = [
     "skranke.queue",
     "skranke.reports",
     "skranke.history",
+    "skranke.booking",
 ]
 
 MIDDLEWARE = [
@@ -478,6 +479,23 @@ SKRANKE_SMS_HTTP_TIMEOUT = env_int("SKRANKE_SMS_HTTP_TIMEOUT", 10, minimum=1, ma
 SKRANKE_SMS_NOTICE_PLACES_AHEAD = env_int(
     "SKRANKE_SMS_NOTICE_PLACES_AHEAD", 3, minimum=1, maximum=50
 )
+
+# Appointments -----------------------------------------------------------------------------------
+# A citizen keeps a slot this long while filling in the booking form (skranke.booking).
+SKRANKE_BOOKING_HOLD_MINUTES = env_int("SKRANKE_BOOKING_HOLD_MINUTES", 10, minimum=1, maximum=60)
+# Name, phone number and e-mail address of an appointment (and the messages about it) are erased
+# this many days after its start.
+SKRANKE_BOOKING_RETENTION_DAYS = env_int(
+    "SKRANKE_BOOKING_RETENTION_DAYS", 30, minimum=1, maximum=3650
+)
+# Holds, bookings, moves and cancellations by citizens, per device or client address, on top of
+# SKRANKE_RATE_LIMIT_ANONYMOUS; checked at start-up by skranke.booking (like the anonymous rate).
+SKRANKE_RATE_LIMIT_BOOKING = env_str("SKRANKE_RATE_LIMIT_BOOKING", "20/hour")
+# The site's own address for links in messages (https://borgerservice.example.dk); empty: the
+# address of the request that made the booking.
+SKRANKE_SITE_URL = env_str("SKRANKE_SITE_URL", "").rstrip("/")
+if SKRANKE_SITE_URL and not SKRANKE_SITE_URL.startswith(("https://", "http://")):
+    raise BadSetting(f"SKRANKE_SITE_URL={SKRANKE_SITE_URL!r} must start with https://")
 
 # Live streams ---------------------------------------------------------------------------------
 # Server-sent events for displays, kiosks, counters and phones (skranke.queue.live.streams, .hub).

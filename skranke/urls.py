@@ -16,6 +16,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("staff/", include("skranke.reports.urls")),
     path("devices/", include("skranke.access.urls")),
+    path("", include("skranke.booking.urls")),
     path("", include("skranke.queue.urls")),
 ]
 

@@ -40,6 +40,13 @@ CENTRE_PATHS: dict[str, str] = {
     "queue.VisitFact": "location",
     "reports.ServiceGoal": "location",
     "access.DeviceAccount": "location",
+    "booking.BookingCalendar": "location",
+    "booking.BookingSetup": "calendar__location",
+    "booking.WeeklyCapacity": "calendar__location",
+    "booking.CapacityChange": "calendar__location",
+    "booking.Appointment": "location",
+    "booking.Hold": "location",
+    "booking.CalendarTick": "location",
 }
 
 # Models that belong to a staff member, by the path to the user. A staff member belongs to the

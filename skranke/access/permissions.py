@@ -41,6 +41,7 @@ class Capability(StrEnum):
     ISSUE_TICKET_FOR_CITIZEN = "issue_ticket_for_citizen"
     SERVE_AT_COUNTER = "serve_at_counter"
     REGISTER_CONTACT = "register_contact"
+    MANAGE_BOOKINGS = "manage_bookings"
     MANAGE_QUEUES = "manage_queues"
     VIEW_LIVE_FLOOR = "view_live_floor"
     VIEW_STATISTICS = "view_statistics"
@@ -58,6 +59,7 @@ CAPABILITY_LABELS: dict[Capability, Any] = {
     Capability.ISSUE_TICKET_FOR_CITIZEN: _("issue a number on a citizen's behalf (floor guide)"),
     Capability.SERVE_AT_COUNTER: _("open a counter and serve citizens"),
     Capability.REGISTER_CONTACT: _("register phone, e-mail and other contacts"),
+    Capability.MANAGE_BOOKINGS: _("book, move and cancel appointments on a citizen's behalf"),
     Capability.MANAGE_QUEUES: _("close a queue, mark a case urgent"),
     Capability.VIEW_LIVE_FLOOR: _("watch the live floor"),
     Capability.VIEW_STATISTICS: _("read statistics"),
@@ -74,6 +76,7 @@ _STAFF_AT_COUNTER = {
     Capability.ISSUE_TICKET_FOR_CITIZEN,
     Capability.SERVE_AT_COUNTER,
     Capability.REGISTER_CONTACT,
+    Capability.MANAGE_BOOKINGS,
 }
 _LEADING = {
     Capability.MANAGE_QUEUES,

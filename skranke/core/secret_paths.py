@@ -3,7 +3,8 @@
 A route parameter named in ``SECRET_URL_PARAMETERS`` is a secret wherever it appears: whoever
 knows its value may act on what it names (pair a device, cancel a citizen's number). A new route
 with a secret in its path names its parameter so (or adds the name to that list), and every log
-line masks it (skranke.lib.logmask).
+line masks it (skranke.lib.logmask). ``secret`` is the link secret of a booked appointment
+(``/booking/manage/<code>/<secret>/…``, skranke.booking).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from collections.abc import Iterable, Iterator
 from django.apps import apps
 from django.urls import URLPattern, URLResolver, get_resolver
 
-SECRET_URL_PARAMETERS = ("token",)
+SECRET_URL_PARAMETERS = ("token", "secret")
 
 _ANCHORS = re.compile(r"^\^|(?:\\Z|\$)$")
 _NAMED_GROUP = re.compile(r"\(\?P<(?P<name>\w+)>")

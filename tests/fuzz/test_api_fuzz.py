@@ -24,6 +24,7 @@ import schemathesis
 from django.conf import settings as django_settings
 from django.contrib.auth.models import User
 from django.middleware.csrf import CSRF_SECRET_LENGTH
+from django.utils import timezone
 from django.utils.crypto import get_random_string
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
@@ -38,6 +39,9 @@ from schemathesis.specs.openapi.checks import (
 
 from skranke.access.middleware import DEVICE_COOKIE
 from skranke.access.services import create_api_token
+from skranke.booking.models import Appointment
+from skranke.booking.services import book, clean_contact, first_free_slot, next_free_slots
+from skranke.booking.tests.factories import book_passports_at
 from skranke.catalogue.models import Queue, Service, SubjectArea
 from skranke.organisation.models import Counter, Role
 from skranke.queue import services
@@ -165,9 +169,11 @@ class World:
         queues = list(Queue.objects.filter(location=location).values_list("pk", flat=True))
         services_here = list(Service.objects.filter(queues__location=location).distinct())
         counters = list(Counter.objects.filter(location=location).values_list("pk", flat=True))
+        free = next_free_slots(location, self.centre.passport, timezone.now(), limit=3)
         return {
             # Path parameters.
             "slug": [location.slug],
+            "code": list(Appointment.objects.values_list("code", flat=True)),
             "token": [token for _pk, token, _number in tickets],
             "ticket_id": [pk for pk, _token, _number in tickets],
             "counter_id": counters,
@@ -182,6 +188,9 @@ class World:
             "counter": counters,
             "subject_area": list(SubjectArea.objects.values_list("pk", flat=True)),
             "outcome": list(Outcome),
+            # Appointments: a free time to hold, book or move to, and its day.
+            "start": [slot.start.isoformat() for slot in free],
+            "date": [timezone.localdate().isoformat()],
         }
 
     def seed_floor(self) -> None:
@@ -252,6 +261,15 @@ def world(transactional_db: None, settings: Any) -> World:
         colleague=make_staff(Role.COUNTER_STAFF),
     )
     world.seed_floor()
+    booking = book_passports_at(world.centre, capacity=3)
+    book(
+        world.centre.location,
+        world.centre.passport,
+        first_free_slot(world.centre.location, world.centre.passport).start,  # type: ignore[union-attr]
+        clean_contact("Anna Jensen", phone="20304050"),
+        send_confirmation=False,
+    )
+    assert booking.setup.pk is not None
     _token, secret = create_api_token(world.lead, "fuzzing")
     kiosk, _device = make_device_client(world.centre.location)
     csrf_token = get_random_string(CSRF_SECRET_LENGTH)
@@ -292,13 +310,23 @@ def _operations(schema: schemathesis.BaseSchema) -> Iterator[schemathesis.APIOpe
 
 def _modes(operation: schemathesis.APIOperation) -> list[GenerationMode]:
     """Data that fits the schema always; data that breaks it where some input can be broken
-    (a string in the path cannot be: whatever is sent there is a string)."""
+    (a string in the path cannot be: whatever is sent there is a string; nor an optional
+    header that is any string, such as X-Booking-Secret)."""
     raw = operation.definition.raw
     breakable = raw.get("requestBody") or any(
-        parameter.get("in") != "path" or parameter.get("schema", {}).get("type") != "string"
-        for parameter in raw.get("parameters", [])
+        _breakable(parameter) for parameter in raw.get("parameters", [])
     )
     return list(GenerationMode) if breakable else [GenerationMode.POSITIVE]
+
+
+def _breakable(parameter: dict[str, Any]) -> bool:
+    schema = parameter.get("schema", {})
+    if parameter.get("in") == "path":
+        return bool(schema.get("type") != "string")
+    if parameter.get("in") == "header" and not parameter.get("required"):
+        kinds = [option.get("type") for option in schema.get("anyOf", [schema])]
+        return set(kinds) - {"string", "null"} != set() or "maxLength" in schema
+    return True
 
 
 def _with_real_values(

@@ -225,6 +225,8 @@ def writes_recorded() -> Iterator[list[str]]:
 def send(client: Client, route: Route, path: str, body: Mapping[str, Any] | None) -> Answer:
     if route.method == "GET":
         return _answer(client.get(path))
+    if route.method == "DELETE":
+        return _answer(client.delete(path))
     if route.surface == Surface.API and body is not None:
         return _answer(client.post(path, json.dumps(body), content_type="application/json"))
     return _answer(client.post(path, body or {}))

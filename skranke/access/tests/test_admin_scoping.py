@@ -33,6 +33,7 @@ from skranke.access.models import ApiToken, DeviceAccount, DevicePurpose
 from skranke.access.permissions import allowed_location_ids
 from skranke.access.services import create_api_token
 from skranke.audit.services import record_action
+from skranke.booking.models import BookingCalendar, CapacityChange
 from skranke.catalogue.models import Queue, QueueKind
 from skranke.lib.localtime import local_date
 from skranke.organisation.models import Location, OpeningException, Role, StaffProfile
@@ -60,6 +61,8 @@ class Side:
     staff: User
     token: ApiToken
     entry: LogEntry
+    calendar: BookingCalendar
+    capacity_change: CapacityChange
 
     @property
     def location(self) -> Location:
@@ -86,6 +89,7 @@ def make_side(mark: str) -> Side:
     session = services.open_counter(counter, staff, [centre.passports])
     services.call_next(session, staff)
     token, _secret = create_api_token(staff, f"{mark} token")
+    calendar = BookingCalendar.objects.create(location=location)
     return Side(
         centre=centre,
         ticket=ticket,
@@ -109,6 +113,10 @@ def make_side(mark: str) -> Side:
         staff=staff,
         token=token,
         entry=record_action(None, "ticket_looked_at", ticket, {"where": mark}),
+        calendar=calendar,
+        capacity_change=CapacityChange.objects.create(
+            calendar=calendar, date=dt.date(2026, 12, 22), adjustment=-1, reason=f"{mark} syg"
+        ),
     )
 
 
@@ -164,6 +172,8 @@ ROWS: dict[str, Callable[[Side], models.Model]] = {
     "access.ApiToken": lambda side: side.token,
     "auth.User": lambda side: side.staff,
     "auditlog.LogEntry": lambda side: side.entry,
+    "booking.BookingCalendar": lambda side: side.calendar,
+    "booking.CapacityChange": lambda side: side.capacity_change,
 }
 
 # Scoped admins with a list filter over centres, queues or counters (so the filter test checks
@@ -177,6 +187,7 @@ FILTERED_BY_CENTRE_OBJECTS = {
     "queue.QueueClosure",
     "reports.ServiceGoal",
     "access.DeviceAccount",
+    "booking.CapacityChange",
 }
 
 SCOPED_ADMINS = sorted(

@@ -64,6 +64,9 @@ def centres_of(row: Any) -> set[int]:
         about = model._default_manager.filter(pk=row.object_pk).first() if model else None
         return centres_of(about) if about is not None else set()
     location_id = getattr(row, "location_id", None)
+    if location_id is None:
+        # An appointment calendar's rows: the calendar's key is its centre's.
+        location_id = getattr(row, "calendar_id", None)
     return {location_id} if location_id is not None else set()
 
 
@@ -158,6 +161,10 @@ ADMIN_MODELS: dict[str, AdminModel] = {
     "reports.servicegoal": AdminModel("a.goal", **_by_permission("reports"), owned=True),
     "queue.queueclosure": AdminModel(
         "a.closure", **_by_capability(Capability.VIEW_LIVE_FLOOR), owned=True
+    ),
+    "booking.bookingcalendar": AdminModel("a.calendar", **_by_permission("booking"), owned=True),
+    "booking.capacitychange": AdminModel(
+        "a.capacity_change", **_by_permission("booking"), owned=True
     ),
 }
 

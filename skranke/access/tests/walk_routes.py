@@ -3,6 +3,7 @@ body and preparation that let the right caller really get through (rules in walk
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.utils import timezone
@@ -24,6 +25,7 @@ from skranke.access.tests.walk_rules import (
 )
 from skranke.access.tests.walk_world import (
     World,
+    at_tomorrow,
     free_the_held_counter,
     pause_the_held_counter,
 )
@@ -33,6 +35,26 @@ SERVING_ALREADY = frozenset({"serving@A"})  # holds a counter, so cannot open a 
 
 def _today(world: World) -> str:
     return timezone.localdate().isoformat()
+
+
+def _tomorrow(world: World) -> str:
+    return (timezone.localdate() + dt.timedelta(days=1)).isoformat()
+
+
+def _booking_body(world: World) -> dict[str, Any]:
+    """A citizen's booking of a free time tomorrow (each call is rolled back)."""
+    return {
+        "location": world.a.location.slug,
+        "service": world.a.passport.slug,
+        "start": at_tomorrow(13).isoformat(),
+        "name": "Bo Hansen",
+        "phone": "30 40 50 60",
+    }
+
+
+# The appointment booked at A; staff with manage_bookings there act on it without its secret
+# (the walk's callers do not hold it), anyone else is refused.
+APPOINTMENT = {"code": "a.appointment.code"}
 
 
 def _finish_form(world: World) -> dict[str, Any]:
@@ -133,6 +155,13 @@ PAGES: list[Route] = [
     # A team lead closes a colleague's abandoned session from the live floor.
     page("reports:close-counter", "POST", Needs(Capability.MANAGE_QUEUES)),
     page("accessibility", "GET", PUBLIC),
+    # The calendar file of an appointment, for whoever holds its link (the secret is in it).
+    page(
+        "booking:calendar",
+        "GET",
+        TOKEN,
+        params={"code": "a.appointment.code", "secret": "a.appointment_secret"},
+    ),
 ]
 
 APIS: list[Route] = [
@@ -223,6 +252,34 @@ APIS: list[Route] = [
         },
     ),
 ]
+
+APIS += [
+    api(
+        "GET /api/v1/locations/{slug}/slots",
+        PUBLIC,
+        query={"service": "a.passport.slug", "date": _tomorrow},
+    ),
+    api(
+        "POST /api/v1/holds",
+        PUBLIC,
+        body=lambda w: {
+            key: value
+            for key, value in _booking_body(w).items()
+            if key in ("location", "service", "start")
+        },
+    ),
+    # Staff with manage_bookings at A book on the phone; anyone else books as a citizen.
+    api("POST /api/v1/bookings", PUBLIC, body=_booking_body),
+    api("GET /api/v1/bookings/{code}", Needs(Capability.MANAGE_BOOKINGS), params=APPOINTMENT),
+    api("DELETE /api/v1/bookings/{code}", Needs(Capability.MANAGE_BOOKINGS), params=APPOINTMENT),
+    api(
+        "POST /api/v1/bookings/{code}/move",
+        Needs(Capability.MANAGE_BOOKINGS),
+        params=APPOINTMENT,
+        body=lambda w: {"start": at_tomorrow(14).isoformat()},
+    ),
+]
+
 
 STREAMS: list[Route] = [
     stream("/api/v1/locations/{slug}/events", PUBLIC),

@@ -27,10 +27,20 @@ from skranke.access.middleware import DEVICE_COOKIE
 from skranke.access.models import ApiToken, DeviceAccount, DevicePurpose
 from skranke.access.permissions import DeviceRole
 from skranke.access.services import create_api_token, new_pairing_token, pair_device
+from skranke.booking.models import (
+    Appointment,
+    BookingCalendar,
+    BookingSetup,
+    CapacityChange,
+    WeeklyCapacity,
+)
+from skranke.booking.services import book, clean_contact
 from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
 from skranke.jobs.models import Job, PeriodicSchedule
+from skranke.lib.localtime import wall_clock_instant
 from skranke.messaging.models import Channel, Message
 from skranke.organisation.models import (
+    MIDNIGHT,
     AccessibilityStatement,
     Counter,
     Location,
@@ -95,6 +105,11 @@ class CentreWorld:
     closure: QueueClosure
     exception: OpeningException
     goal: ServiceGoal
+    calendar: BookingCalendar
+    capacity_change: CapacityChange
+    # Booked for tomorrow noon by a citizen whose name carries the centre's secret marker.
+    appointment: Appointment
+    appointment_secret: str
     staff: dict[Role, User]
     devices: dict[DevicePurpose, DeviceAccount]
     credentials: dict[DevicePurpose, str]
@@ -131,7 +146,11 @@ def seed_centre(key: str, name: str, slug: str, secret: str) -> CentreWorld:
     location = Location.objects.create(name=name, slug=slug, always_open=True)
     area = SubjectArea.objects.create(name=f"Pas {key}", slug=f"pas-{slug}")
     passport = Service.objects.create(
-        subject_area=area, name=f"Pas {key}", slug=f"pas-voksen-{slug}", typical_duration=15
+        subject_area=area,
+        name=f"Pas {key}",
+        slug=f"pas-voksen-{slug}",
+        typical_duration=15,
+        bookable=True,
     )
     moving_area = SubjectArea.objects.create(name=f"Folkeregister {key}", slug=f"flyt-{slug}")
     moving = Service.objects.create(
@@ -189,6 +208,14 @@ def seed_centre(key: str, name: str, slug: str, secret: str) -> CentreWorld:
     waiting_device = DeviceAccount.objects.create(
         location=location, purpose=DevicePurpose.KIOSK, name=f"{key} new kiosk"
     )
+    calendar, capacity_change = _booking_calendar(location, passport, secret)
+    booked = book(
+        location,
+        passport,
+        at_tomorrow(12),
+        clean_contact(f"{secret} borger", phone="20304050"),
+        send_confirmation=False,
+    )
     return CentreWorld(
         key=key,
         secret=secret,
@@ -217,11 +244,39 @@ def seed_centre(key: str, name: str, slug: str, secret: str) -> CentreWorld:
             target_percent=80,
             valid_from=dt.date(2026, 1, 1),
         ),
+        calendar=calendar,
+        capacity_change=capacity_change,
+        appointment=booked.appointment,
+        appointment_secret=booked.secret,
         staff=staff,
         devices=devices,
         credentials=credentials,
         pairing_token=new_pairing_token(waiting_device),
     )
+
+
+def at_tomorrow(hour: int) -> dt.datetime:
+    """Tomorrow at ``hour`` o'clock local time: a time every walked booking route may use."""
+    return wall_clock_instant(timezone.localdate() + dt.timedelta(days=1), dt.time(hour))
+
+
+def _booking_calendar(
+    location: Location, passport: Service, secret: str
+) -> tuple[BookingCalendar, CapacityChange]:
+    """Book passports at the centre, one at a time around the clock, with a dated change."""
+    calendar = BookingCalendar.objects.create(location=location)
+    BookingSetup.objects.create(calendar=calendar, service=passport, minimum_notice_minutes=0)
+    WeeklyCapacity.objects.bulk_create(
+        WeeklyCapacity(calendar=calendar, weekday=day, starts=MIDNIGHT, ends=MIDNIGHT, capacity=1)
+        for day in range(7)
+    )
+    change = CapacityChange.objects.create(
+        calendar=calendar,
+        date=timezone.localdate() + dt.timedelta(days=20),
+        adjustment=-1,
+        reason=f"{secret} kursus",
+    )
+    return calendar, change
 
 
 class CallerKind(StrEnum):

@@ -54,6 +54,7 @@ def _routes() -> Iterator[tuple[str, bool]]:
 def test_the_prefixes_come_from_the_url_patterns() -> None:
     assert set(secret_path_prefixes() or []) == {
         "/api/v1/tickets/",
+        "/booking/manage/(?:[^/]+)/",
         "/devices/pair/",
         "/floor/(?:[-a-zA-Z0-9_]+)/number/",
         "/kiosk/(?:[-a-zA-Z0-9_]+)/number/",
@@ -122,6 +123,9 @@ def test_the_real_servers_log_holds_no_token(
             f"/api/v1/tickets/{TOKEN}",
             f"/api/v1/tickets/{TOKEN}/nonsense",
             f"/kiosk/raadhuset/number/{TOKEN}/",
+            # An appointment's link and its calendar file (skranke.booking).
+            f"/booking/manage/K7QXM2PA/{TOKEN}/",
+            f"/booking/manage/K7QXM2PA/{TOKEN}/calendar.ics",
         )
     }
     assert set(statuses.values()) <= {200, 302, 404}, statuses
@@ -130,5 +134,6 @@ def test_the_real_servers_log_holds_no_token(
     assert f'"GET /t/{TOKEN[:4]}…/ HTTP/1.1" 404' in log, log  # uvicorn's access log
     assert f"Not Found: /t/{TOKEN[:4]}…/" in log, log  # Django's request log
     assert f"/devices/pair/{TOKEN[:4]}…/" in log
+    assert f"/booking/manage/K7QXM2PA/{TOKEN[:4]}…/calendar.ics" in log
     assert TOKEN not in log, log
     assert TOKEN[:5] not in log

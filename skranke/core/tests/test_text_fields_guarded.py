@@ -41,6 +41,12 @@ NOT_FREE_TEXT = {
     "queue.Ticket.token": "a generated random token",
     "queue.Ticket.notify_phone": "normalised to +45 and 8 digits by clean_phone, which checks",
     "queue.TicketEvent.data": "JSON written by the services from checked input; read-only",
+    "booking.Appointment.code": "a generated reference code of 8 letters and digits",
+    "booking.Appointment.secret_hash": "SHA-256 hex digest of a generated link secret",
+    "booking.Appointment.phone": "normalised to +45 and 8 digits by clean_contact, which checks",
+    "booking.Hold.token_hash": "SHA-256 hex digest of a generated token",
+    "booking.Hold.client_key": "a keyed digest of the client's address, written by code",
+    "booking.BookingGuard.key": "a keyed digest of what a limit counts, written by code",
 }
 
 

@@ -1,0 +1,125 @@
+"""The booking engine: every page, API operation and command that books calls these.
+
+Free times (they only read; skranke.booking.slots):
+
+- ``free_slots(location, service, first_day, last_day=None, *, people=1, now=None)`` → list of
+  ``Slot(start, end, remaining)`` on the local dates asked for.
+- ``first_free_slot(location, service, *, people=1, now=None)`` → the earliest ``Slot`` or None
+  ("første ledige tid").
+- ``next_free_slots(location, service, after, *, people=1, now=None, limit=3)`` → the next free
+  slots from an instant on (refusals carry these as ``next_free``).
+- ``booking_setup(location, service)`` → the service's ``BookingSetup`` at the centre (slot
+  length, most people, horizon, notice), or NotBookable.
+
+The citizen's contact details (skranke.booking.services.contact):
+
+- ``clean_contact(name, phone="", email="", language=None)`` → ``ContactDetails`` in stored
+  form, or BadBookingInput naming the ``field``; the CPR guard, the Danish phone number and the
+  e-mail address are checked here, once, for pages and the API alike.
+
+Holding, booking, moving, cancelling (each one transaction; skranke.booking.services.holds and
+.bookings):
+
+- ``hold_slot(location, service, start, *, people=1, client, now=None)`` → ``HeldSlot(hold,
+  token)``: keeps the slot for SKRANKE_BOOKING_HOLD_MINUTES. ``client`` is
+  skranke.access.ratelimit.requester_key(request), which holds at most HOLDS_PER_CLIENT slots at
+  once; None for staff. ``find_hold(token)`` → the ``Hold`` (live or lapsed) or None.
+- ``book(location, service, start, contact, *, people=1, staff=None, send_confirmation=True,
+  site_url="", now=None)`` → ``Booked(appointment, secret)``.
+- ``book_held(token, contact, *, staff=None, send_confirmation=True, site_url="", now=None)`` →
+  ``Booked``: books the held slot.
+- ``move_appointment(appointment, start, *, people=None, staff=None, secret=None,
+  send_confirmation=True, site_url="", now=None)`` → ``Booked``: same code; staff get a new
+  secret for the message's link.
+- ``cancel_appointment(appointment, *, staff=None, send_confirmation=True, now=None)`` →
+  the cancelled ``Appointment``; its places are free at once.
+
+``staff`` is the employee acting on a citizen's behalf (on the phone): they need
+``manage_bookings`` at the centre (PermissionDenied otherwise), the booking's source is "phone",
+the per-contact limit does not apply to them, and the audit log records what they did. Without
+``staff`` the citizen acts, online, limited to FUTURE_BOOKINGS_PER_CONTACT future bookings per
+phone number and per e-mail address for a service.
+
+Finding an appointment (who may act on it is decided here, for pages and API alike):
+
+- ``appointment_by_secret(code, secret)`` → the ``Appointment`` for the holder of its link;
+  BookingNotFound alike for an unknown code and a wrong secret.
+- ``appointment_for_staff(code, user)`` → the ``Appointment`` for an employee with
+  ``manage_bookings`` at its centre; BookingNotFound or PermissionDenied.
+- ``normalise_code(text)`` → the stored form of a typed reference code, or None.
+
+Links (the secret is only ever in a path, and masked in logs):
+
+- ``manage_url(appointment, secret)`` → ``/booking/manage/<code>/<secret>/``, the citizen's page.
+- ``calendar_url(appointment, secret)`` → ``/booking/manage/<code>/<secret>/calendar.ics``.
+- ``absolute(path, site_url="")`` → the link on the site (SKRANKE_SITE_URL when not given).
+- The calendar file itself: skranke.booking.calendar_file.appointment_ics(appointment).
+
+Background work (skranke.booking.jobs runs them):
+
+- ``release_expired_holds(now=None)``: gives lapsed holds' places back (the reads count them as
+  free before that already).
+- ``erase_personal_data(now=None)``: blanks name, phone and e-mail SKRANKE_BOOKING_RETENTION_DAYS
+  after the start and purges the messages.
+- ``delete_old_rows(now=None)``: past tick and guard rows.
+
+Refusals are the exceptions of skranke.booking.errors, each with a stable ``code``, a
+``message`` for people, the ``field`` it is about (input) and ``next_free`` (times).
+"""
+
+from skranke.booking.services.bookings import (
+    Booked,
+    appointment_by_secret,
+    appointment_for_staff,
+    book,
+    book_held,
+    cancel_appointment,
+    move_appointment,
+    normalise_code,
+)
+from skranke.booking.services.contact import ContactDetails, clean_contact
+from skranke.booking.services.holds import (
+    HeldSlot,
+    find_hold,
+    hold_slot,
+    release_expired_holds,
+)
+from skranke.booking.services.limits import FUTURE_BOOKINGS_PER_CONTACT, HOLDS_PER_CLIENT
+from skranke.booking.services.notify import absolute, calendar_url, manage_url
+from skranke.booking.services.retention import delete_old_rows, erase_personal_data
+from skranke.booking.slots import (
+    Slot,
+    booking_setup,
+    first_free_slot,
+    free_slots,
+    next_free_slots,
+)
+
+__all__ = [
+    "FUTURE_BOOKINGS_PER_CONTACT",
+    "HOLDS_PER_CLIENT",
+    "Booked",
+    "ContactDetails",
+    "HeldSlot",
+    "Slot",
+    "absolute",
+    "appointment_by_secret",
+    "appointment_for_staff",
+    "book",
+    "book_held",
+    "booking_setup",
+    "calendar_url",
+    "cancel_appointment",
+    "clean_contact",
+    "delete_old_rows",
+    "erase_personal_data",
+    "find_hold",
+    "first_free_slot",
+    "free_slots",
+    "hold_slot",
+    "manage_url",
+    "move_appointment",
+    "next_free_slots",
+    "normalise_code",
+    "release_expired_holds",
+]
