@@ -13,11 +13,13 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from skranke.access.models import ApiToken, DeviceAccount, DevicePurpose
 from skranke.access.services import create_api_token, new_pairing_token, revoke_api_token
 from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
+from skranke.core.demo_booking import load_booking_demo
 from skranke.core.demo_data import COLLEAGUES, SERVICES, SUBJECT_AREAS
 from skranke.core.demo_history import HistoryReport, default_first_day, ensure_history
 from skranke.lib.localtime import local_date
@@ -161,6 +163,7 @@ def load_demo(history_from: dt.date | None = None) -> DemoAccess:
     _users([town_hall, around_the_clock])
     _colleagues()
     _service_goals(town_hall, library)
+    load_booking_demo([town_hall, library, around_the_clock])
     history = None
     if history_from is not None:
         # Before the live floor, so the history's events come before today's.
@@ -192,6 +195,8 @@ def _town_hall_queues(location: Location) -> None:
         "Citizen service",
         areas=["sygesikring", "folkeregister", "mitid", "digital-post", "valg", "information"],
         cutoff=10,
+        # Wedding talks are by appointment only; the appointment is called from this queue.
+        by_appointment=["vielser"],
     )
     _queue(
         location,
@@ -344,6 +349,7 @@ def _queue(
     quota: int | None = None,
     cutoff: int = 0,
     kind: QueueKind = QueueKind.FRONT,
+    by_appointment: tuple[str, ...] | list[str] = (),
 ) -> Queue:
     queue, _created = Queue.objects.update_or_create(
         location=location,
@@ -356,7 +362,12 @@ def _queue(
             "cutoff_minutes": cutoff,
         },
     )
-    queue.services.set(Service.objects.filter(subject_area__slug__in=areas, walk_in=True))
+    queue.services.set(
+        Service.objects.filter(
+            Q(subject_area__slug__in=areas, walk_in=True)
+            | Q(subject_area__slug__in=by_appointment, bookable=True)
+        )
+    )
     return queue
 
 

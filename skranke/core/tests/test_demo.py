@@ -15,9 +15,11 @@ from django.utils import timezone
 from conftest import uses_postgresql
 from skranke.access.models import ApiToken, DeviceAccount
 from skranke.access.services import user_for_api_token
+from skranke.booking.models import Appointment, BookingSetup, CapacityChange, WeeklyCapacity
 from skranke.catalogue.models import Queue, Service, SubjectArea
 from skranke.core.demo import DEMO_PASSWORD, load_demo
 from skranke.lib.localtime import local_date
+from skranke.messaging.models import Message
 from skranke.organisation.models import (
     Counter,
     HoursKind,
@@ -55,6 +57,10 @@ def _counts() -> dict[str, int]:
         "tickets": Ticket.objects.count(),
         "open counters": CounterSession.objects.filter(closed_at__isnull=True).count(),
         "goals": ServiceGoal.objects.count(),
+        "appointments": Appointment.objects.count(),
+        "booked services": BookingSetup.objects.count(),
+        "capacity rows": WeeklyCapacity.objects.count(),
+        "capacity changes": CapacityChange.objects.count(),
     }
 
 
@@ -101,6 +107,31 @@ def test_demo_has_what_the_issue_asks_for() -> None:
     colleagues = StaffProfile.objects.filter(user__username__in=["sofie", "karin", "lone"])
     assert colleagues.count() == 3
     assert not any(profile.user.has_usable_password() for profile in colleagues)
+    _assert_appointments_at_every_centre()
+
+
+def _assert_appointments_at_every_centre() -> None:
+    """Each centre books services that a front queue there takes, with appointments today and
+    on the coming days."""
+    today = local_date(timezone.now())
+    for location in Location.objects.all():
+        setups = BookingSetup.objects.filter(calendar__location=location)
+        assert setups.filter(service__slug="pas-voksen").exists(), location
+        for setup in setups:
+            setup.full_clean()  # bookable, and in a front queue at the centre
+        days = {
+            local_date(start)
+            for start in Appointment.objects.filter(location=location).values_list(
+                "starts_at", flat=True
+            )
+        }
+        assert today in days, location
+        assert len(days) >= 5, location
+        assert max(days) >= today + dt.timedelta(days=10), location
+        assert WeeklyCapacity.objects.filter(calendar__location=location).exists()
+    weddings = BookingSetup.objects.filter(service__slug="borgerlig-vielse")
+    assert weddings.filter(calendar__location__slug="raadhuset").exists()
+    assert not Message.objects.exists()  # the demo's appointments are not confirmed
 
 
 def test_loading_twice_changes_nothing_but_the_fresh_secrets() -> None:
