@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.urls import path
 
 from skranke.booking import views
+from skranke.booking.pages import citizen, staff
 
 app_name = "booking"
 urlpatterns = [
@@ -18,4 +19,45 @@ urlpatterns = [
         views.calendar_file,
         name="calendar",
     ),
+]
+
+# The booking pages (skranke.booking.pages). The appointment's own pages come first: a centre
+# whose short name were "manage" must not take their addresses.
+urlpatterns += [
+    path("booking/manage/<str:code>/<str:secret>/", citizen.manage, name="manage"),
+    path(
+        "booking/manage/<str:code>/<str:secret>/confirmation/",
+        citizen.confirmation,
+        name="confirmation",
+    ),
+    path("booking/manage/<str:code>/<str:secret>/move/", citizen.move, name="manage-move"),
+    path("booking/manage/<str:code>/<str:secret>/cancel/", citizen.cancel, name="manage-cancel"),
+    path("booking/", citizen.start, name="start"),
+    path("booking/<slug:slug>/", citizen.centre, name="centre"),
+    path("booking/<slug:slug>/<slug:service_slug>/", citizen.times, name="times"),
+    path("booking/<slug:slug>/<slug:service_slug>/hold/", citizen.hold, name="hold"),
+    path(
+        "booking/<slug:slug>/<slug:service_slug>/hold/<str:token>/",
+        citizen.details,
+        name="details",
+    ),
+    path("staff/appointments/", staff.start, name="staff"),
+    path(
+        "staff/appointments/book/<slug:slug>/<slug:service_slug>/",
+        staff.times,
+        name="staff-times",
+    ),
+    path(
+        "staff/appointments/book/<slug:slug>/<slug:service_slug>/hold/",
+        staff.hold,
+        name="staff-hold",
+    ),
+    path(
+        "staff/appointments/book/<slug:slug>/<slug:service_slug>/hold/<str:token>/",
+        staff.details,
+        name="staff-details",
+    ),
+    path("staff/appointments/<str:code>/", staff.appointment, name="staff-appointment"),
+    path("staff/appointments/<str:code>/move/", staff.move, name="staff-move"),
+    path("staff/appointments/<str:code>/cancel/", staff.cancel, name="staff-cancel"),
 ]

@@ -78,6 +78,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "centres": centres,
             "now": now,
             "may_read_statistics": has_capability(request, Capability.VIEW_STATISTICS),
+            "may_manage_bookings": has_capability(request, Capability.MANAGE_BOOKINGS),
             "may_use_admin": request.user.is_staff,
         },
     )

@@ -29,6 +29,7 @@ from skranke.access.tests.walk_world import (
     free_the_held_counter,
     pause_the_held_counter,
 )
+from skranke.booking.services import hold_slot
 
 SERVING_ALREADY = frozenset({"serving@A"})  # holds a counter, so cannot open a second one
 
@@ -280,6 +281,87 @@ APIS += [
     ),
 ]
 
+
+def _local_start(hour: int) -> str:
+    """Tomorrow at ``hour`` as the booking pages send a start back (local time, its offset)."""
+    return timezone.localtime(at_tomorrow(hour)).isoformat()
+
+
+def _held_token(world: World) -> str:
+    """The token of a hold at A tomorrow at 16:00, made once for the walk (outside the calls,
+    which are rolled back), so the form behind it can be opened and posted by everyone."""
+    token = getattr(world, "walk_hold_token", None)
+    if token is None:
+        token = hold_slot(world.a.location, world.a.passport, at_tomorrow(16), client=None).token
+        setattr(world, "walk_hold_token", token)  # noqa: B010 - not a field of the World
+    return str(token)
+
+
+# The booking pages: the citizen's steps for anyone; the appointment's pages for whoever holds
+# its link (the secret is in the path); staff's pages for manage_bookings at the centre.
+BOOKING_FLOW = {"service_slug": "a.passport.slug"}
+HELD = BOOKING_FLOW | {"token": _held_token}
+LINK = {"code": "a.appointment.code", "secret": "a.appointment_secret"}
+
+
+def _contact(world: World) -> dict[str, Any]:
+    return {"name": "Bo Hansen", "phone": "30 40 50 60"}
+
+
+PAGES += [
+    page("booking:start", "GET", PUBLIC),
+    page("booking:centre", "GET", PUBLIC),
+    page("booking:times", "GET", PUBLIC, params=BOOKING_FLOW),
+    page(
+        "booking:hold",
+        "POST",
+        PUBLIC,
+        params=BOOKING_FLOW,
+        body=lambda w: {"start": _local_start(13), "people": "1"},
+    ),
+    page("booking:details", "GET", TOKEN, params=HELD),
+    page("booking:details", "POST", TOKEN, params=HELD, body=_contact),
+    page("booking:confirmation", "GET", TOKEN, params=LINK),
+    page("booking:manage", "GET", TOKEN, params=LINK),
+    page("booking:manage-move", "GET", TOKEN, params=LINK),
+    page(
+        "booking:manage-move",
+        "POST",
+        TOKEN,
+        params=LINK,
+        body=lambda w: {"start": _local_start(14), "people": "1"},
+    ),
+    page("booking:manage-cancel", "GET", TOKEN, params=LINK),
+    page("booking:manage-cancel", "POST", TOKEN, params=LINK),
+    page("booking:staff", "GET", Needs(Capability.MANAGE_BOOKINGS, anywhere=True)),
+    page("booking:staff-times", "GET", Needs(Capability.MANAGE_BOOKINGS), params=BOOKING_FLOW),
+    page(
+        "booking:staff-hold",
+        "POST",
+        Needs(Capability.MANAGE_BOOKINGS),
+        params=BOOKING_FLOW,
+        body=lambda w: {"start": _local_start(13), "people": "1"},
+    ),
+    page("booking:staff-details", "GET", Needs(Capability.MANAGE_BOOKINGS), params=HELD),
+    page(
+        "booking:staff-details",
+        "POST",
+        Needs(Capability.MANAGE_BOOKINGS),
+        params=HELD,
+        body=_contact,
+    ),
+    page("booking:staff-appointment", "GET", Needs(Capability.MANAGE_BOOKINGS), params=APPOINTMENT),
+    page("booking:staff-move", "GET", Needs(Capability.MANAGE_BOOKINGS), params=APPOINTMENT),
+    page(
+        "booking:staff-move",
+        "POST",
+        Needs(Capability.MANAGE_BOOKINGS),
+        params=APPOINTMENT,
+        body=lambda w: {"start": _local_start(14), "people": "1"},
+    ),
+    page("booking:staff-cancel", "GET", Needs(Capability.MANAGE_BOOKINGS), params=APPOINTMENT),
+    page("booking:staff-cancel", "POST", Needs(Capability.MANAGE_BOOKINGS), params=APPOINTMENT),
+]
 
 STREAMS: list[Route] = [
     stream("/api/v1/locations/{slug}/events", PUBLIC),

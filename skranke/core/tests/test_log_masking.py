@@ -54,10 +54,12 @@ def _routes() -> Iterator[tuple[str, bool]]:
 def test_the_prefixes_come_from_the_url_patterns() -> None:
     assert set(secret_path_prefixes() or []) == {
         "/api/v1/tickets/",
+        "/booking/(?:[-a-zA-Z0-9_]+)/(?:[-a-zA-Z0-9_]+)/hold/",
         "/booking/manage/(?:[^/]+)/",
         "/devices/pair/",
         "/floor/(?:[-a-zA-Z0-9_]+)/number/",
         "/kiosk/(?:[-a-zA-Z0-9_]+)/number/",
+        "/staff/appointments/book/(?:[-a-zA-Z0-9_]+)/(?:[-a-zA-Z0-9_]+)/hold/",
         "/t/",
     }
 
