@@ -63,10 +63,10 @@ class SessionAuth(NinjaSessionAuth):
     a session cookie, so a citizen's request without one is not refused for want of a CSRF
     token. Named like ninja's, so the document names the same security scheme."""
 
-    def _get_key(self, request: HttpRequest) -> str | None:
+    def __call__(self, request: HttpRequest) -> Any:
         if settings.SESSION_COOKIE_NAME not in request.COOKIES:
             return None
-        return super()._get_key(request)
+        return super().__call__(request)
 
 
 class Citizen:

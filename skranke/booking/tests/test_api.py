@@ -394,3 +394,16 @@ def test_times_at_the_ends_of_the_calendar_are_refused_not_a_500(
     response = book_json(client, booking, start=start)
 
     assert response.status_code == 422
+
+
+def test_citizens_need_no_csrf_token_but_a_staff_session_does(booking: BookingCentre) -> None:
+    citizen_client = Client(enforce_csrf_checks=True)
+    staff_client = Client(enforce_csrf_checks=True)
+    staff_client.force_login(make_staff(Role.COUNTER_STAFF, [booking.location]))
+
+    by_citizen = book_json(citizen_client, booking)
+    by_staff = book_json(staff_client, booking, start=at(DAY, 13).isoformat(), phone="30405060")
+
+    assert by_citizen.status_code == 201
+    assert by_staff.status_code == 403
+    assert Appointment.objects.count() == 1
