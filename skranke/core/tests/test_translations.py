@@ -36,9 +36,13 @@ def test_compiled_catalogue_matches_the_source(language: str) -> None:
         # A plural entry keeps its forms in msgstr_plural, a singular one in msgstr.
         return entry.msgstr or dict(entry.msgstr_plural)
 
-    source = {entry.msgid: text(entry) for entry in _catalogue(language) if text(entry)}
+    source = {
+        (entry.msgctxt, entry.msgid): text(entry) for entry in _catalogue(language) if text(entry)
+    }
     compiled_path = PACKAGE / "locale" / language / "LC_MESSAGES" / "django.mo"
-    compiled = {entry.msgid: text(entry) for entry in polib.mofile(str(compiled_path))}
+    compiled = {
+        (entry.msgctxt, entry.msgid): text(entry) for entry in polib.mofile(str(compiled_path))
+    }
     assert compiled == source, "run `make messages` to compile the catalogues"
 
 
