@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods, require_POST, req
 from skranke.access.ratelimit import rate_limit, requester_key
 from skranke.booking import services
 from skranke.booking.errors import BookingError, BookingNotFound
-from skranke.booking.models import Appointment, AppointmentStatus
+from skranke.booking.models import Appointment
 from skranke.booking.pages.common import (
     booked_services,
     booking_centres,
@@ -242,8 +242,8 @@ def _appointment(code: str, secret: str) -> Appointment:
 
 
 def may_change(appointment: Appointment) -> bool:
-    """Whether to offer moving and cancelling; the engine decides when it is asked."""
-    return appointment.status == AppointmentStatus.BOOKED and appointment.starts_at > timezone.now()
+    """Whether to offer moving and cancelling (the engine's rule)."""
+    return services.why_not_changeable(appointment, timezone.now()) is None
 
 
 def appointment_context(

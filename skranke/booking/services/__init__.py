@@ -76,6 +76,7 @@ from skranke.booking.services.bookings import (
     cancel_appointment,
     move_appointment,
     normalise_code,
+    why_not_changeable,
 )
 from skranke.booking.services.contact import ContactDetails, clean_contact
 from skranke.booking.services.holds import (
@@ -122,4 +123,5 @@ __all__ = [
     "next_free_slots",
     "normalise_code",
     "release_expired_holds",
+    "why_not_changeable",
 ]

@@ -221,7 +221,10 @@ def _audit(appointment: Appointment) -> dict[str, Any]:
     }
 
 
-def _not_changeable(appointment: Appointment, now: dt.datetime) -> BookingRefused | None:
+def why_not_changeable(appointment: Appointment, now: dt.datetime) -> BookingRefused | None:
+    """Return why ``appointment`` can no longer be moved or cancelled at ``now``, or None when it
+    can (booked, not begun). Pages ask it to decide what to offer; moving and cancelling ask it
+    again inside their transaction."""
     if appointment.status == AppointmentStatus.CANCELLED:
         return BookingRefused("cancelled", _("This appointment has been cancelled."))
     if appointment.status != AppointmentStatus.BOOKED:
@@ -255,7 +258,7 @@ def move_appointment(
     location, service = appointment.location, appointment.service
     if staff is not None:
         _check_staff(staff, location)
-    refusal = _not_changeable(appointment, now)
+    refusal = why_not_changeable(appointment, now)
     if refusal is not None:
         raise refusal
     people = people or appointment.people
@@ -321,7 +324,7 @@ def cancel_appointment(
         ).update(status=AppointmentStatus.CANCELLED, cancelled_at=now, cancelled_by=staff)
         appointment.refresh_from_db()
         if not cancelled:
-            refusal = _not_changeable(appointment, now)
+            refusal = why_not_changeable(appointment, now)
             raise refusal or BookingRefused("changed", _("Please look again."))
         ledger = Ledger(appointment.location_id)
         ledger.give_back(appointment.starts_at, appointment.ends_at)

@@ -439,6 +439,7 @@ def test_staff_pages_are_for_staff_of_the_centre(client: Client, booking: Bookin
         response = client.get(path)
         assert response.status_code == 302 and "/login/" in response["Location"]
     elsewhere = make_staff_client(make_staff(locations=[make_booking_centre().location]))
+    elsewhere.cookies["skranke_language"] = "en"
     assert elsewhere.get(staff_times).status_code == 403
     assert elsewhere.get(f"/staff/appointments/{code}/").status_code == 403
     assert elsewhere.post(f"/staff/appointments/{code}/cancel/").status_code == 403
