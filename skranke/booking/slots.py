@@ -30,10 +30,15 @@ from skranke.booking.capacity import (
     taken_places,
 )
 from skranke.booking.errors import BadBookingInput, BookingRefused, NotBookable
-from skranke.booking.models import BookingSetup, in_front_queue
+from skranke.booking.models import Appointment, AppointmentStatus, BookingSetup, in_front_queue
 from skranke.catalogue.models import Service
 from skranke.lib.intervals import Interval
-from skranke.lib.localtime import end_of_local_day, local_date, wall_clock_instant
+from skranke.lib.localtime import (
+    end_of_local_day,
+    local_date,
+    start_of_local_day,
+    wall_clock_instant,
+)
 from skranke.organisation.hours import DayHours, day_hours
 from skranke.organisation.models import Location
 
@@ -306,3 +311,14 @@ def check_slot(
         % {"people": people},
         field="start",
     )
+
+
+def appointments_booked_on(location: Location, day: dt.date) -> int:
+    """Return how many appointments are booked (not cancelled) at ``location`` starting on the
+    local date ``day``: the staff home's "appointments today"."""
+    return Appointment.objects.filter(
+        location=location,
+        status=AppointmentStatus.BOOKED,
+        starts_at__gte=start_of_local_day(day),
+        starts_at__lt=end_of_local_day(day),
+    ).count()

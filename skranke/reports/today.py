@@ -26,6 +26,7 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from skranke.booking.slots import appointments_booked_on
 from skranke.lib.localtime import local_date
 from skranke.organisation.models import Location
 from skranke.queue.reads.status import LocationState, QueueState, location_status
@@ -93,6 +94,8 @@ class CentreToday:
     figures: PeriodFigures
     goals: list[GoalToday]
     queues: list[QueueToday]
+    # Appointments booked for today (not cancelled).
+    appointments: int = 0
 
     @property
     def waiting(self) -> int:
@@ -217,7 +220,14 @@ def centre_today(location: Location, now: dt.datetime | None = None) -> CentreTo
                 mean_wait=judged[GoalKind.MEAN_WAIT],
             )
         )
-    return CentreToday(location=location, live=live, figures=figures, goals=goals, queues=queues)
+    return CentreToday(
+        location=location,
+        live=live,
+        figures=figures,
+        goals=goals,
+        queues=queues,
+        appointments=appointments_booked_on(location, today),
+    )
 
 
 def _in_scope_longest(

@@ -10,6 +10,8 @@ from fractions import Fraction
 import pytest
 import time_machine
 
+from skranke.booking.services import book, cancel_appointment
+from skranke.booking.tests.factories import citizen, make_booking_centre
 from skranke.queue import services
 from skranke.queue.models import Ending, Source
 from skranke.queue.tests.factories import copenhagen, make_centre
@@ -158,3 +160,15 @@ def test_a_quiet_morning_has_no_status_until_someone_waits_too_long() -> None:
     found = centre_today(centre.location)
     assert found.status == GoalStatus.AT_RISK
     assert found.within_goal is not None and found.within_goal.value is None
+
+
+def test_appointments_today_are_those_booked_and_not_cancelled() -> None:
+    booking = make_booking_centre(capacity=3)
+    location = booking.location
+    for hour in (14, 15):
+        book(location, booking.passport, copenhagen(TODAY, hour), citizen(hour), now=NOW)
+    cancelled = book(location, booking.passport, copenhagen(TODAY, 16), citizen(16), now=NOW)
+    cancel_appointment(cancelled.appointment, now=NOW)
+    book(location, booking.passport, copenhagen(TODAY + dt.timedelta(days=1), 9), citizen(9))
+
+    assert centre_today(location).appointments == 2
