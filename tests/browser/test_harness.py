@@ -74,7 +74,7 @@ def test_two_servers_at_once_share_the_test_database(
     page.get_by_label("Brugernavn").fill("anne")
     page.get_by_label("Adgangskode").fill("en-lang-adgangskode")
     page.get_by_role("button", name="Log ind").click()
-    expect(page).to_have_url(f"{first.url}/admin/")
+    expect(page).to_have_url(f"{first.url}/staff/")
 
     # Cookies belong to the host, not the port, so the session made by the first server is
     # sent to the second, which finds it in the database they share.
