@@ -34,6 +34,7 @@ from skranke.booking.pages.common import (
     refusal_status,
     refused_page,
     site_url,
+    times_page,
 )
 from skranke.catalogue.models import Service
 from skranke.organisation.models import Location
@@ -74,30 +75,16 @@ def _times_page(
     *,
     refusal: BookingError | None = None,
 ) -> HttpResponse:
-    page_url = _times_url(location, service)
-    try:
-        found = free_times(location, service, page_url, query)
-    except BookingError as error:
-        return refused_page(
-            request,
-            error,
-            title=_("No free times to show"),
-            back_url=page_url if query else reverse("booking:centre", args=[location.slug]),
-            back_text=_("Show the free times") if query else _("Choose another service"),
-        )
-    return render(
+    return times_page(
         request,
-        "booking/times.html",
-        {
-            "location": location,
-            "service": service,
-            "found": found,
-            "page_url": page_url,
-            "action": reverse("booking:hold", args=[location.slug, service.slug]),
-            "refusal": refusal,
-            "step": 3,
-        },
-        status=_status(refusal),
+        location,
+        service,
+        query,
+        times_url=_times_url(location, service),
+        hold_url=reverse("booking:hold", args=[location.slug, service.slug]),
+        start_over_url=reverse("booking:centre", args=[location.slug]),
+        refusal=refusal,
+        extra={"step": 3},
     )
 
 

@@ -232,6 +232,47 @@ def free_times(
 # Refusals ---------------------------------------------------------------------------------------
 
 
+def times_page(
+    request: HttpRequest,
+    location: Location,
+    service: Service,
+    query: Mapping[str, str],
+    *,
+    times_url: str,
+    hold_url: str,
+    start_over_url: str,
+    refusal: BookingError | None = None,
+    extra: Mapping[str, Any] | None = None,
+) -> HttpResponse:
+    """The page of free times (citizens' and staff's alike): ``times_url`` is this page,
+    ``hold_url`` where a chosen time is held, ``start_over_url`` where to go when the service
+    itself cannot be shown; ``refusal`` a refused choice to explain above the times."""
+    try:
+        found = free_times(location, service, times_url, query)
+    except BookingError as error:
+        return refused_page(
+            request,
+            error,
+            title=_("No free times to show"),
+            back_url=times_url if query else start_over_url,
+            back_text=_("Show the free times") if query else _("Choose another service"),
+        )
+    return render(
+        request,
+        "booking/times.html",
+        {
+            "location": location,
+            "service": service,
+            "found": found,
+            "page_url": times_url,
+            "action": hold_url,
+            "refusal": refusal,
+            **(extra or {}),
+        },
+        status=200 if refusal is None else refusal_status(refusal),
+    )
+
+
 def refusal_status(error: BookingError) -> int:
     """Return the HTTP status of an engine refusal, as the API answers it (bad input: 400)."""
     if isinstance(error, NotBookable | BookingNotFound):

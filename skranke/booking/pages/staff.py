@@ -27,12 +27,12 @@ from skranke.booking.pages.citizen import details_context, may_change, move_page
 from skranke.booking.pages.common import (
     booking_centres,
     find_service,
-    free_times,
     parse_people,
     parse_start,
     refusal_status,
     refused_page,
     site_url,
+    times_page,
 )
 from skranke.catalogue.models import Service
 from skranke.organisation.models import Location
@@ -107,31 +107,16 @@ def _times_page(
     query: Mapping[str, str],
     refusal: BookingError | None = None,
 ) -> HttpResponse:
-    page_url = _times_url(location, service)
-    try:
-        found = free_times(location, service, page_url, query)
-    except BookingError as error:
-        return refused_page(
-            request,
-            error,
-            title=_("No free times to show"),
-            back_url=page_url if query else reverse("booking:staff"),
-            back_text=_("Show the free times") if query else _("Choose another service"),
-        )
-    return render(
+    return times_page(
         request,
-        "booking/times.html",
-        {
-            "location": location,
-            "service": service,
-            "found": found,
-            "page_url": page_url,
-            "action": reverse("booking:staff-hold", args=[location.slug, service.slug]),
-            "refusal": refusal,
-            "staff": True,
-            "back_url": reverse("booking:staff"),
-        },
-        status=200 if refusal is None else refusal_status(refusal),
+        location,
+        service,
+        query,
+        times_url=_times_url(location, service),
+        hold_url=reverse("booking:staff-hold", args=[location.slug, service.slug]),
+        start_over_url=reverse("booking:staff"),
+        refusal=refusal,
+        extra={"staff": True, "back_url": reverse("booking:staff")},
     )
 
 
