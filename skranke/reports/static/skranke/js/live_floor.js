@@ -52,7 +52,6 @@
     var streamUrl = page.getAttribute("data-live-events");
     var kinds = (page.getAttribute("data-live-kinds") || "").split(/\s+/).filter(Boolean);
     var lastEventId = "";
-    var snapshotSeen = false;
     var connect = function () {
       var address = streamUrl;
       if (lastEventId) {
@@ -62,9 +61,9 @@
       source.addEventListener("open", function () { say("open"); });
       source.addEventListener("snapshot", function (event) {
         if (event.lastEventId) { lastEventId = event.lastEventId; }
-        // The first snapshot shows what the page already shows; a later one follows a gap.
-        if (snapshotSeen) { refresh(); }
-        snapshotSeen = true;
+        // Every snapshot refreshes the panel, the first one too: something may have happened
+        // between rendering the page and the stream's start, and a later one follows a gap.
+        refresh();
         say("open");
       });
       kinds.forEach(function (kind) {
