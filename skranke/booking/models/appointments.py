@@ -9,6 +9,7 @@ digests at most.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 
@@ -16,6 +17,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext_lazy as _
 
 from skranke.lib.validators import validate_no_cpr
@@ -26,9 +28,21 @@ CODE_LENGTH = 8
 
 
 class AppointmentStatus(models.TextChoices):
+    """Where a booking stands. What happens after check-in (called, served, no-show at the
+    counter) is the ticket's state; the staff day view shows both."""
+
     BOOKED = "booked", _("booked")
+    CHECKED_IN = "checked_in", _("checked in")
+    # Nobody checked in before the check-in window closed.
+    NO_SHOW = "no_show", _("no-show")
     CANCELLED = "cancelled", _("cancelled")
-    # Part 2 (check-in at the kiosk, no-show) adds its states here.
+
+
+class CancelReason(models.TextChoices):
+    CITIZEN = "citizen", _("by the citizen")
+    STAFF = "staff", _("by staff")
+    # The centre closed or shortened its hours over the appointment.
+    CLOSURE = "closure", _("closure")
 
 
 class BookingSource(models.TextChoices):
@@ -98,6 +112,22 @@ class Appointment(models.Model):
         related_name="+",
         verbose_name=_("cancelled by"),
     )
+    cancel_reason = models.CharField(
+        _("cancelled"), max_length=10, choices=CancelReason.choices, blank=True
+    )
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    # The priority ticket check-in issued; the visit's own record lives on.
+    ticket = models.OneToOneField(
+        "queue.Ticket",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="appointment",
+        verbose_name=_("ticket"),
+    )
+    no_show_at = models.DateTimeField(_("recorded as no-show at"), null=True, blank=True)
+    # Set by the one conditional UPDATE that claims the reminder; cleared when the time moves.
+    reminder_sent_at = models.DateTimeField(_("reminder sent at"), null=True, blank=True)
     erased_at = models.DateTimeField(_("personal data erased"), null=True, blank=True)
     messages = models.ManyToManyField(
         "messaging.Message", blank=True, related_name="+", verbose_name=_("messages")
@@ -117,6 +147,12 @@ class Appointment(models.Model):
                 condition=Q(erased_at__isnull=True),
                 name="appointment_erasure_due",
             ),
+            # The sweeps for reminders and no-shows look only at bookings still waiting.
+            models.Index(
+                fields=["starts_at"],
+                condition=Q(status="booked"),
+                name="appointment_booked_start",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
@@ -133,6 +169,18 @@ class Appointment(models.Model):
                 condition=~Q(status=AppointmentStatus.CANCELLED) | Q(cancelled_at__isnull=False),
                 name="appointment_cancelled_has_time",
             ),
+            models.CheckConstraint(
+                condition=~Q(status=AppointmentStatus.CHECKED_IN) | Q(checked_in_at__isnull=False),
+                name="appointment_checked_in_has_time",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status=AppointmentStatus.NO_SHOW) | Q(no_show_at__isnull=False),
+                name="appointment_no_show_has_time",
+            ),
+            models.CheckConstraint(
+                condition=Q(cancel_reason__in=["", *CancelReason.values]),
+                name="appointment_cancel_reason_known",
+            ),
             # Someone must be reachable, until the personal data is erased.
             models.CheckConstraint(
                 condition=Q(erased_at__isnull=False) | ~Q(phone="") | ~Q(email=""),
@@ -145,8 +193,21 @@ class Appointment(models.Model):
         return self.code
 
     def secret_matches(self, secret: str) -> bool:
-        """Return True when ``secret`` is this appointment's link secret."""
-        return hmac.compare_digest(self.secret_hash, secret_digest(secret))
+        """Return True when ``secret`` is this appointment's link secret, or the link secret
+        derived for the messages sent later (``derived_secret``)."""
+        return hmac.compare_digest(self.secret_hash, secret_digest(secret)) | hmac.compare_digest(
+            self.derived_secret(), secret
+        )
+
+    def derived_secret(self) -> str:
+        """Return a link secret for messages sent after booking (reminder, closure notice).
+
+        Only the digest of the secret handed out at booking is stored, so a later message cannot
+        repeat it; this one is derived from the stored digest with the site's SECRET_KEY, so
+        reading the database alone does not give it. A new secret (a move by staff) changes it.
+        """
+        mac = salted_hmac("skranke.booking.link", f"{self.code}:{self.secret_hash}")
+        return base64.urlsafe_b64encode(mac.digest()[:16]).decode().rstrip("=")
 
     @property
     def display_code(self) -> str:

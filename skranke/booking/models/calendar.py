@@ -44,6 +44,11 @@ def _whole_ticks(field: str) -> Q:
     return Q(Exact(Mod(F(field), TICK_MINUTES), 0))
 
 
+class LateArrival(models.TextChoices):
+    WALK_IN = "walk_in", _("offer a walk-in number where the service takes walk-ins")
+    REFUSE = "refuse", _("ask them to speak to staff")
+
+
 class BookingCalendar(models.Model):
     """A centre's appointment calendar; its primary key is the centre's.
 
@@ -64,6 +69,35 @@ class BookingCalendar(models.Model):
         default=True,
         help_text=_("Untick to stop new bookings at this centre; booked appointments stay."),
     )
+    checkin_early_minutes = models.PositiveSmallIntegerField(
+        _("check-in opens (minutes before)"),
+        default=15,
+        validators=[MaxValueValidator(240)],
+        help_text=_("How early before the booked time a citizen can check in at the kiosk."),
+    )
+    checkin_late_minutes = models.PositiveSmallIntegerField(
+        _("check-in closes (minutes after)"),
+        default=5,
+        validators=[MaxValueValidator(120)],
+        help_text=_(
+            "How late after the booked time a citizen can still check in. When it has passed, "
+            "a booking nobody checked in for is recorded as a no-show."
+        ),
+    )
+    late_arrival = models.CharField(
+        _("citizens arriving too late"),
+        max_length=10,
+        choices=LateArrival.choices,
+        default=LateArrival.WALK_IN,
+    )
+    reminder_hours = models.PositiveSmallIntegerField(
+        _("reminder (hours before)"),
+        default=24,
+        validators=[MaxValueValidator(14 * 24)],
+        help_text=_("0: no reminders. Bookings made later than this before their time get none."),
+    )
+    reminder_by_sms = models.BooleanField(_("remind by SMS"), default=True)
+    reminder_by_email = models.BooleanField(_("remind by e-mail"), default=True)
 
     class Meta:
         verbose_name = _("appointment calendar")

@@ -29,6 +29,7 @@ from skranke.booking.models import (
     Appointment,
     AppointmentStatus,
     BookingSource,
+    CancelReason,
     Hold,
     secret_digest,
 )
@@ -279,6 +280,8 @@ def move_appointment(
                 ends_at=end,
                 people=people,
                 moved_at=now,
+                # A new time gets its own reminder.
+                reminder_sent_at=None,
                 sequence=F("sequence") + 1,
                 secret_hash=secret_digest(new_secret),
             )
@@ -321,7 +324,12 @@ def cancel_appointment(
     with transaction.atomic():
         cancelled = Appointment.objects.filter(
             pk=appointment.pk, status=AppointmentStatus.BOOKED, starts_at__gt=now
-        ).update(status=AppointmentStatus.CANCELLED, cancelled_at=now, cancelled_by=staff)
+        ).update(
+            status=AppointmentStatus.CANCELLED,
+            cancelled_at=now,
+            cancelled_by=staff,
+            cancel_reason=CancelReason.CITIZEN if staff is None else CancelReason.STAFF,
+        )
         appointment.refresh_from_db()
         if not cancelled:
             refusal = why_not_changeable(appointment, now)
