@@ -48,6 +48,18 @@ Finding an appointment (who may act on it is decided here, for pages and API ali
   ``manage_bookings`` at its centre; BookingNotFound or PermissionDenied.
 - ``normalise_code(text)`` → the stored form of a typed reference code, or None.
 
+Arrival at the kiosk (skranke.booking.services.checkin):
+
+- ``check_in(location, code_text, *, now=None)`` → ``CheckedIn(appointment, ticket, already)``:
+  the booking becomes a priority ticket in the service's queue (the number system's issuing
+  path, source "appointment", waiting from the later of check-in and the booked time), within
+  the centre's check-in window. Checking in again gives the same ticket (``already``). Not
+  refused by the walk-in rules (hours, cut-off, queue closed for the day, quota). Refusals are
+  ``CheckInRefused``: not_found, other_centre (``centre``), cancelled, not_today, too_early
+  (``come_back_at``), too_late (``walk_in_offered``), checked_in, inactive, no_queue.
+- ``CHECK_IN_SCOPE`` and ``CHECK_IN_RATE``: the rate limit kiosk pages and API share, per
+  kiosk or client address, so codes cannot be guessed.
+
 Links (the secret is only ever in a path, and masked in logs):
 
 - ``manage_url(appointment, secret)`` → ``/booking/manage/<code>/<secret>/``, the citizen's page.
@@ -78,6 +90,13 @@ from skranke.booking.services.bookings import (
     normalise_code,
     why_not_changeable,
 )
+from skranke.booking.services.checkin import (
+    CHECK_IN_RATE,
+    CHECK_IN_SCOPE,
+    CheckedIn,
+    CheckInRefused,
+    check_in,
+)
 from skranke.booking.services.contact import ContactDetails, clean_contact
 from skranke.booking.services.holds import (
     HeldSlot,
@@ -97,9 +116,13 @@ from skranke.booking.slots import (
 )
 
 __all__ = [
+    "CHECK_IN_RATE",
+    "CHECK_IN_SCOPE",
     "FUTURE_BOOKINGS_PER_CONTACT",
     "HOLDS_PER_CLIENT",
     "Booked",
+    "CheckInRefused",
+    "CheckedIn",
     "ContactDetails",
     "HeldSlot",
     "Slot",
@@ -111,6 +134,7 @@ __all__ = [
     "booking_setup",
     "calendar_url",
     "cancel_appointment",
+    "check_in",
     "clean_contact",
     "delete_old_rows",
     "erase_personal_data",

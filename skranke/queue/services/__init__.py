@@ -16,6 +16,7 @@ from skranke.queue.services.issuing import (
     find_ticket,
     issue_ticket,
     queue_for_service,
+    takes_walk_ins_now,
 )
 from skranke.queue.services.sessions import (
     close_abandoned_session,
@@ -74,5 +75,6 @@ __all__ = [
     "session_at",
     "staff_teams",
     "start_serving",
+    "takes_walk_ins_now",
     "transfer",
 ]

@@ -98,30 +98,63 @@ def check_can_issue(queue: Queue, now: dt.datetime) -> None:
         )
 
 
-def _draw_number(queue: Queue, day: dt.date) -> int:
+def check_can_issue_for_appointment(queue: Queue) -> None:
+    """Return quietly when ``queue`` takes a checked-in appointment's number.
+
+    The time was promised, so none of the walk-in rules apply: not the opening hours (check-in
+    may open before the doors do), the cut-off, a closure of the queue for the day, nor the
+    quota. Raises IssueRefused("inactive") when the centre or the queue is not in use.
+    """
+    if not (queue.location.active and queue.active):
+        raise IssueRefused("inactive", _("This queue is not in use."))
+
+
+def takes_walk_ins_now(location: Location, service: Service, now: dt.datetime) -> bool:
+    """Return True when a citizen could draw a walk-in number for ``service`` at ``location`` at
+    ``now``: the service takes walk-ins, its queue issues numbers (hours, cut-off, no closure
+    for the day) and the day's quota is not used up. Only reads; the drawing decides for good.
+    """
+    if not (service.active and service.walk_in):
+        return False
+    try:
+        queue = queue_for_service(location, service)
+        check_can_issue(queue, now)
+    except IssueRefused:
+        return False
+    if queue.daily_quota is None:
+        return True
+    issued = (
+        DailySequence.objects.filter(queue=queue, date=local_date(now))
+        .values_list("last_number", flat=True)
+        .first()
+    )
+    return (issued or 0) < queue.daily_quota
+
+
+def _draw_number(queue: Queue, day: dt.date, *, within_quota: bool = True) -> int:
     """Return the next number of ``queue`` on ``day``, inside the caller's transaction.
 
-    Raises IssueRefused("quota") when the daily quota is used up. The sequence row is created
-    if missing (a concurrent creator is ignored by the unique constraint) and incremented by one
-    UPDATE, whose row lock on PostgreSQL (and the write lock on SQLite) makes the numbers
-    gap-free and unique.
+    Raises IssueRefused("quota") when ``within_quota`` and the daily quota is used up. The
+    sequence row is created if missing (a concurrent creator is ignored by the unique
+    constraint) and incremented by one UPDATE, whose row lock on PostgreSQL (and the write lock
+    on SQLite) makes the numbers gap-free and unique.
     """
     # The row exists after the day's first number, so it is created only when nothing was
     # updated (no row yet, or the quota used up).
-    number = _increment_sequence(queue, day)
+    number = _increment_sequence(queue, day, within_quota=within_quota)
     if number is None:
         DailySequence.objects.bulk_create(
             [DailySequence(queue=queue, date=day)], ignore_conflicts=True
         )
-        number = _increment_sequence(queue, day)
+        number = _increment_sequence(queue, day, within_quota=within_quota)
         if number is None:
             raise IssueRefused("quota", _("Today's numbers for this queue have all been issued."))
     return number
 
 
-def _increment_sequence(queue: Queue, day: dt.date) -> int | None:
-    """Add one to the day's sequence row (below the quota) and return the new last number, or
-    None when no row was updated.
+def _increment_sequence(queue: Queue, day: dt.date, *, within_quota: bool = True) -> int | None:
+    """Add one to the day's sequence row (below the quota, when ``within_quota``) and return the
+    new last number, or None when no row was updated.
 
     One statement, UPDATE … RETURNING (PostgreSQL; SQLite since 3.35), which Django's ORM does
     not offer: the row stays locked until the issuing transaction commits, so every statement
@@ -132,7 +165,7 @@ def _increment_sequence(queue: Queue, day: dt.date) -> int | None:
     last, queue_column, date_column = (quote(name) for name in ("last_number", "queue_id", "date"))
     below_quota = ""
     params: list[Any] = [queue.pk, connection.ops.adapt_datefield_value(day)]
-    if queue.daily_quota is not None:
+    if within_quota and queue.daily_quota is not None:
         below_quota = f" AND {last} < %s"
         params.append(queue.daily_quota)
     with connection.cursor() as cursor:
@@ -162,17 +195,28 @@ def issue_ticket(
     IssueRefused when the centre is closed, after the cut-off, when the quota is used up, the
     queue is closed, or the service is not drawn a number for here;
     django.core.exceptions.ValidationError (code "cpr") when ``note`` holds a CPR number.
+
+    A checked-in appointment (``source`` APPOINTMENT; skranke.booking.services.check_in) is
+    refused only when no active queue at an active centre takes the service: the walk-in rules
+    (hours, cut-off, queue closed for the day, quota) do not apply to a promised time. Its
+    number comes from the same daily sequence, so it uses up one of the quota's numbers: walk-ins
+    are issued while fewer than the quota have been issued in all, appointments always. More
+    numbers than the quota are thus only ever issued to appointments.
     """
     validate_no_cpr(note)
     now = resolve_now(now)
-    if not service.active or (not service.walk_in and source != Source.APPOINTMENT):
+    appointment = source == Source.APPOINTMENT
+    if not appointment and not (service.active and service.walk_in):
         raise IssueRefused("not_walk_in", _("This service needs an appointment."))
     queue = queue_for_service(location, service)
-    check_can_issue(queue, now)
+    if appointment:
+        check_can_issue_for_appointment(queue)
+    else:
+        check_can_issue(queue, now)
     day = local_date(now)
     with transaction.atomic():
         try:
-            number = _draw_number(queue, day)
+            number = _draw_number(queue, day, within_quota=not appointment)
         except IssueRefused as refused:
             # The quota is per day, so the citizen's next chance is the next opening after today.
             interval = current_interval(location, now)
