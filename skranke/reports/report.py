@@ -8,6 +8,12 @@ with one decimal, (this − last) ÷ last × 100 over the same dates a year earl
 cannot be computed (no visits, no goal, last year zero) is null, never an error. Hours,
 weekdays and dates are the centre's local time. Queues are keyed by name, or by
 "centre-slug/name" for a report over all centres (or over several).
+
+``appointments`` holds two kinds of figure: the visits that came by appointment (``visits``,
+their wait and service time, beside ``walk_ins``), and the bookings for a time in the period by
+what became of them (``booked``, ``checked_in``, ``no_show``, ``cancelled``, the no-show rate;
+kpi.appointments), whose year-earlier change is ``change_percent.bookings`` because
+``change_percent.appointments`` already is the change in appointment visits.
 """
 
 from __future__ import annotations
@@ -15,11 +21,13 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import Any
 
-from skranke.catalogue.models import Queue, SubjectArea
+from skranke.catalogue.models import Queue, Service, SubjectArea
 from skranke.organisation.models import Location, Team
 from skranke.queue.models import Outcome
 from skranke.reports import rounding
 from skranke.reports.kpi import (
+    AppointmentCounts,
+    AppointmentFigures,
     GoalResult,
     KeyFigures,
     PeriodFigures,
@@ -27,8 +35,10 @@ from skranke.reports.kpi import (
     VisitCounts,
     VisitFilter,
     YearOnYear,
+    appointment_figures,
     by_month,
     by_week,
+    change_percent,
     counts_by_each,
     longest_waiting,
     period_figures,
@@ -46,10 +56,13 @@ def build_report(query: ReportQuery) -> dict[str, Any]:
     At least: visits.{total, served, no_show, cancelled, by_subject_area, by_queue, by_team,
     by_hour, by_weekday, by_month}, wait_minutes.{mean, median, p90, max, within_goal_share},
     service_minutes.{mean, median, p90, max}, goals[{name, target, value, met}],
-    previous_year.visits.total and change_percent.visits. by_hour always holds "00".."23",
+    previous_year.visits.total and change_percent.visits; appointments.{booked, checked_in,
+    no_show, cancelled, cancelled_by, no_show_rate, by_centre, by_service, by_month} with
+    previous_year.appointments and change_percent.bookings. by_hour always holds "00".."23",
     by_weekday "monday".."sunday", by_month, by_week and by_day every month, ISO week and day
     of the period; by_subject_area, by_queue and by_team the values that occur, most visits
-    first (visits without a team are left out of by_team).
+    first (visits without a team are left out of by_team); the bookings' by_centre every centre
+    of the report, by_month every month, by_service the services booked, most bookings first.
     """
     visit_filter = VisitFilter(
         date_from=query.date_from, date_to=query.date_to, location_ids=query.location_ids
@@ -68,7 +81,11 @@ def build_report(query: ReportQuery) -> dict[str, Any]:
     )
     compared = YearOnYear(this=current.key, last=previous.key, last_filter=last_filter)
     this, last = compared.this, compared.last
-    centres = Location.objects.filter(pk__in=query.location_ids).order_by("sort_order", "name")
+    # The bookings in one statement a period (kpi.appointment_figures).
+    booked, booked_last = appointment_figures(visit_filter), appointment_figures(last_filter)
+    centres = list(
+        Location.objects.filter(pk__in=query.location_ids).order_by("sort_order", "name")
+    )
     keyed_by_centre = query.all_locations or len(query.location_ids) > 1
     calendar, last_year = current.counts, previous.counts
     catalogue = counts_by_each(visit_filter, ("subject_area_id", "first_queue_id", "team_id"))
@@ -93,7 +110,7 @@ def build_report(query: ReportQuery) -> dict[str, Any]:
         },
         "wait_minutes": _wait_minutes(this),
         "service_minutes": _minutes(this.service),
-        **_appointments_and_walk_ins(current),
+        **_appointments_and_walk_ins(current, _bookings(booked, centres)),
         "first_contact_resolution": _outcomes(this),
         "longest_waiting_subject_areas": _longest_waiting(current),
         "goals": [_goal(result, keyed_by_centre) for result in current.goals],
@@ -109,8 +126,12 @@ def build_report(query: ReportQuery) -> dict[str, Any]:
             "first_contact_resolution": rounding.share(
                 last.outcomes.first_contact_resolution.fraction
             ),
+            "appointments": _booking_counts(booked_last.total),
         },
-        "change_percent": _changes(compared.changes()),
+        "change_percent": {
+            **_changes(compared.changes()),
+            "bookings": _booking_changes(booked.total, booked_last.total),
+        },
     }
 
 
@@ -198,10 +219,10 @@ def _minutes(summary: TimeSummary) -> dict[str, Any]:
     }
 
 
-def _appointments_and_walk_ins(period: PeriodFigures) -> dict[str, Any]:
+def _appointments_and_walk_ins(period: PeriodFigures, bookings: dict[str, Any]) -> dict[str, Any]:
     figures = period.key
     waits, services = period.waits["is_appointment"], period.service_times["is_appointment"]
-    return {
+    visits = {
         key: {
             "visits": counts.total,
             "wait_minutes": _minutes(waits.get(appointment, TimeSummary())),
@@ -211,6 +232,44 @@ def _appointments_and_walk_ins(period: PeriodFigures) -> dict[str, Any]:
             ("appointments", True, figures.appointments),
             ("walk_ins", False, figures.walk_ins),
         )
+    }
+    return {**visits, "appointments": {**visits["appointments"], **bookings}}
+
+
+def _booking_counts(counts: AppointmentCounts) -> dict[str, Any]:
+    return {
+        "booked": counts.booked,
+        "checked_in": counts.checked_in,
+        "no_show": counts.no_show,
+        "cancelled": counts.cancelled,
+        "cancelled_by": dict(counts.cancelled_by),
+        "no_show_rate": rounding.share(counts.no_show_rate.fraction),
+    }
+
+
+def _bookings(figures: AppointmentFigures, centres: list[Location]) -> dict[str, Any]:
+    names = dict(Service.objects.filter(pk__in=figures.by_service).values_list("pk", "name"))
+    by_service: dict[str, AppointmentCounts] = {}
+    # Two services may share a name (in different subject areas); they are counted together.
+    for pk, counts in figures.by_service.items():
+        by_service[names[pk]] = by_service.get(names[pk], AppointmentCounts()) + counts
+    most_first = sorted(by_service.items(), key=lambda item: (-item[1].booked, item[0]))
+    return {
+        **_booking_counts(figures.total),
+        "by_centre": {
+            centre.slug: _booking_counts(figures.by_centre.get(centre.pk, AppointmentCounts()))
+            for centre in centres
+        },
+        "by_service": {name: _booking_counts(counts) for name, counts in most_first},
+        "by_month": {month: _booking_counts(counts) for month, counts in figures.by_month.items()},
+    }
+
+
+def _booking_changes(this: AppointmentCounts, last: AppointmentCounts) -> dict[str, Any]:
+    last_values = last.values()
+    return {
+        name: rounding.percent(change_percent(value, last_values[name]))
+        for name, value in this.values().items()
     }
 
 

@@ -128,6 +128,43 @@ class ByAppointmentOut(_Described):
     service_minutes: MinutesOut
 
 
+class CancelledByOut(_Described):
+    citizen: int
+    staff: int
+    closure: int = Field(description="Cancelled because the centre closed or shortened its hours")
+
+
+class BookingCountsOut(_Described):
+    """Bookings for a time in the period (local date of the booked time) by what became of
+    them."""
+
+    booked: int = Field(
+        description="Every booking for a time in the period, whatever became of it (those still "
+        "booked too)"
+    )
+    checked_in: int
+    no_show: int = Field(description="Nobody checked in before the check-in window closed")
+    cancelled: int
+    cancelled_by: CancelledByOut
+    no_show_rate: float | None = Field(
+        description="no_show ÷ (checked_in + no_show) (0..1); null when both are 0"
+    )
+
+
+class AppointmentsOut(ByAppointmentOut, BookingCountsOut):
+    """The visits that came by appointment, and the bookings for a time in the period."""
+
+    by_centre: dict[str, BookingCountsOut] = Field(
+        description="Centre slug → bookings, every centre of the report"
+    )
+    by_service: dict[str, BookingCountsOut] = Field(
+        description="Service name → bookings, the services booked, most bookings first"
+    )
+    by_month: dict[str, BookingCountsOut] = Field(
+        description='"YYYY-MM" → bookings, every month of the period'
+    )
+
+
 class FirstContactResolutionOut(_Described):
     served: int
     share: float | None = Field(description="Served visits solved at first contact (0..1)")
@@ -169,6 +206,7 @@ class PreviousYearOut(_Described):
     wait_minutes: WaitMinutesOut
     service_minutes: MinutesOut
     first_contact_resolution: float | None
+    appointments: BookingCountsOut
 
 
 class MinutesChangeOut(_Described):
@@ -182,6 +220,14 @@ class WaitChangeOut(MinutesChangeOut):
     within_goal_share: float | None
 
 
+class BookingChangeOut(_Described):
+    booked: float | None
+    checked_in: float | None
+    no_show: float | None
+    cancelled: float | None
+    no_show_rate: float | None
+
+
 class ChangePercentOut(_Described):
     visits: float | None
     served: float | None
@@ -192,6 +238,10 @@ class ChangePercentOut(_Described):
     wait_minutes: WaitChangeOut
     service_minutes: MinutesChangeOut
     first_contact_resolution: float | None
+    bookings: BookingChangeOut = Field(
+        description="The change of appointments.{booked, checked_in, no_show, cancelled, "
+        "no_show_rate}"
+    )
 
 
 class ReportOut(_Described):
@@ -203,7 +253,7 @@ class ReportOut(_Described):
     visits: VisitsOut
     wait_minutes: WaitMinutesOut
     service_minutes: MinutesOut
-    appointments: ByAppointmentOut
+    appointments: AppointmentsOut
     walk_ins: ByAppointmentOut
     first_contact_resolution: FirstContactResolutionOut
     longest_waiting_subject_areas: list[LongestWaitingOut]

@@ -5,16 +5,23 @@ source). Pages, the report, the API and exports all take their figures from here
 Modules: ``filters`` (which visits), ``counts`` (visits per day, week, month, weekday, hour,
 subject area, queue, team; outcome shares), ``percentiles`` (exact, per database),
 ``distributions`` (wait and service time), ``goals`` (service goals in force and met),
-``figures`` (key figures and the same dates a year earlier). Figures that can share a statement
-do: counts by several attributes are one grouped statement that also sums the totals (tally), a
-time's count, sum, maximum and percentiles overall and per group come from one frequency table
-(time_summaries), all goals' figures are one statement, and a period's key figures with the
-breakdowns a report needs are four (period_figures), so a report reads its visits a few times,
-not once per figure.
+``figures`` (key figures and the same dates a year earlier), ``appointments`` (bookings by what
+became of them and the appointment no-show rate, read from the bookings rather than the visit
+records). Figures that can share a statement do: counts by several attributes are one grouped
+statement that also sums the totals (tally), a time's count, sum, maximum and percentiles
+overall and per group come from one frequency table (time_summaries), all goals' figures are
+one statement, a period's key figures with the breakdowns a report needs are four
+(period_figures), and its appointment figures one (appointment_figures), so a report reads its
+visits a few times, not once per figure.
 """
 
 from __future__ import annotations
 
+from skranke.reports.kpi.appointments import (
+    AppointmentCounts,
+    AppointmentFigures,
+    appointment_figures,
+)
 from skranke.reports.kpi.counts import (
     OutcomeShares,
     Share,
@@ -73,6 +80,8 @@ __all__ = [
     "SERVED",
     "SERVICE",
     "WAIT",
+    "AppointmentCounts",
+    "AppointmentFigures",
     "GoalInForce",
     "GoalResult",
     "KeyFigures",
@@ -86,6 +95,7 @@ __all__ = [
     "VisitFilter",
     "YearOnYear",
     "a_year_earlier",
+    "appointment_figures",
     "by_month",
     "by_week",
     "change_percent",
