@@ -10,7 +10,7 @@ from __future__ import annotations
 from django.urls import path
 
 from skranke.booking import views
-from skranke.booking.pages import citizen, staff
+from skranke.booking.pages import citizen, day, staff
 
 app_name = "booking"
 urlpatterns = [
@@ -42,6 +42,10 @@ urlpatterns += [
         name="details",
     ),
     path("staff/appointments/", staff.start, name="staff"),
+    # Before the appointment's own pages: "day" is no reference code, but a centre whose short
+    # name were "move" or "cancel" would otherwise reach them.
+    path("staff/appointments/day/<slug:slug>/", day.day_view, name="staff-day"),
+    path("staff/appointments/day/<slug:slug>/panel/", day.day_panel, name="staff-day-panel"),
     path(
         "staff/appointments/book/<slug:slug>/<slug:service_slug>/",
         staff.times,

@@ -79,6 +79,9 @@ def home(request: HttpRequest) -> HttpResponse:
             "now": now,
             "may_read_statistics": has_capability(request, Capability.VIEW_STATISTICS),
             "may_manage_bookings": has_capability(request, Capability.MANAGE_BOOKINGS),
+            "booking_centre_ids": {
+                centre.pk for centre in _my_centres(request, Capability.MANAGE_BOOKINGS)
+            },
             "may_use_admin": request.user.is_staff,
         },
     )

@@ -95,7 +95,12 @@ def start(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "booking/staff/start.html",
-        {"centres": booking_centres(locations), "code": code[:20], "error": error},
+        {
+            "centres": booking_centres(locations),
+            "day_centres": locations.filter(active=True).order_by("sort_order", "name"),
+            "code": code[:20],
+            "error": error,
+        },
         status=status,
     )
 
