@@ -56,9 +56,20 @@ Arrival at the kiosk (skranke.booking.services.checkin):
   the centre's check-in window. Checking in again gives the same ticket (``already``). Not
   refused by the walk-in rules (hours, cut-off, queue closed for the day, quota). Refusals are
   ``CheckInRefused``: not_found, other_centre (``centre``), cancelled, not_today, too_early
-  (``come_back_at``), too_late (``walk_in_offered``), checked_in, inactive, no_queue.
+  (``come_back_at``), too_late (``walk_in_service``), checked_in, inactive, no_queue.
 - ``CHECK_IN_SCOPE`` and ``CHECK_IN_RATE``: the rate limit kiosk pages and API share, per
   kiosk or client address, so codes cannot be guessed.
+
+Unplanned closures (skranke.booking.services.closures; the admin pages that edit opening hours
+list the bookings hit before saving and cancel them on saving, skranke.booking.closure_admin):
+
+- ``bookings_hit(location, *, now=None)`` → the future bookings (still booked, starting after
+  now) that no longer lie within one attendance opening interval of their local day, as the
+  hours in the database say now (weekly hours, dated exceptions, holidays, the optional days).
+- ``cancel_for_closure(appointments, *, staff, now=None, site_url="")`` → those cancelled: each
+  still booked at the time read is cancelled (reason "closure", by ``staff``), its places given
+  back, its citizen sent the closure notice with a link to choose a new time, and the audit log
+  written; in the caller's transaction.
 
 Links (the secret is only ever in a path, and masked in logs):
 
@@ -69,6 +80,11 @@ Links (the secret is only ever in a path, and masked in logs):
 
 Background work (skranke.booking.jobs runs them):
 
+- ``send_due_reminders(now=None)`` → how many appointments were reminded: each booking still
+  booked gets one reminder the centre's ``reminder_hours`` before its start (not when booked or
+  moved later than that), claimed by a conditional update, so two sweeps never send it twice.
+- ``record_no_shows(now=None)`` → how many bookings nobody checked in for became no-shows once
+  their check-in window closed (the start plus ``checkin_late_minutes``).
 - ``release_expired_holds(now=None)``: gives lapsed holds' places back (the reads count them as
   free before that already).
 - ``erase_personal_data(now=None)``: blanks name, phone and e-mail SKRANKE_BOOKING_RETENTION_DAYS
@@ -97,6 +113,7 @@ from skranke.booking.services.checkin import (
     CheckInRefused,
     check_in,
 )
+from skranke.booking.services.closures import bookings_hit, cancel_for_closure
 from skranke.booking.services.contact import ContactDetails, clean_contact
 from skranke.booking.services.holds import (
     HeldSlot,
@@ -105,7 +122,9 @@ from skranke.booking.services.holds import (
     release_expired_holds,
 )
 from skranke.booking.services.limits import FUTURE_BOOKINGS_PER_CONTACT, HOLDS_PER_CLIENT
+from skranke.booking.services.no_shows import record_no_shows
 from skranke.booking.services.notify import absolute, calendar_url, manage_url
+from skranke.booking.services.reminders import send_due_reminders
 from skranke.booking.services.retention import delete_old_rows, erase_personal_data
 from skranke.booking.slots import (
     Slot,
@@ -132,8 +151,10 @@ __all__ = [
     "book",
     "book_held",
     "booking_setup",
+    "bookings_hit",
     "calendar_url",
     "cancel_appointment",
+    "cancel_for_closure",
     "check_in",
     "clean_contact",
     "delete_old_rows",
@@ -146,6 +167,8 @@ __all__ = [
     "move_appointment",
     "next_free_slots",
     "normalise_code",
+    "record_no_shows",
     "release_expired_holds",
+    "send_due_reminders",
     "why_not_changeable",
 ]
