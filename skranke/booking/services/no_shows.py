@@ -51,11 +51,17 @@ def record_no_shows(now: dt.datetime | None = None) -> int:
     return recorded
 
 
+def _read_batch(missed: QuerySet[Appointment]) -> list[int]:
+    """Return the ids of the next batch; a check-in may commit between this read and the
+    UPDATE (the race tests step in here)."""
+    return list(missed.order_by("pk").values_list("pk", flat=True)[:NO_SHOW_BATCH])
+
+
 def _record(missed: QuerySet[Appointment], closed: dt.datetime, now: dt.datetime) -> int:
     """Mark the bookings of ``missed`` as no-shows, a bounded batch per statement."""
     recorded = 0
     while True:
-        ids = list(missed.order_by("pk").values_list("pk", flat=True)[:NO_SHOW_BATCH])
+        ids = _read_batch(missed)
         if not ids:
             return recorded
         # The read's condition again, on the row alone (no join, so PostgreSQL rechecks it on a
