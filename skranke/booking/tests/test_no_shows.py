@@ -24,9 +24,10 @@ from skranke.booking.services import (
     Booked,
     book,
     cancel_appointment,
+    checkin,
+    no_shows,
     record_no_shows,
 )
-from skranke.booking.services import checkin, no_shows
 from skranke.booking.services.checkin import CheckInRefused, check_in
 from skranke.booking.tests.factories import BookingCentre, at, citizen, make_booking_centre
 from skranke.jobs.registry import registry
