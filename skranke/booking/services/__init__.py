@@ -71,17 +71,6 @@ list the bookings hit before saving and cancel them on saving, skranke.booking.c
   back, its citizen sent the closure notice with a link to choose a new time, and the audit log
   written; in the caller's transaction.
 
-Unplanned closures (skranke.booking.services.closures; the admin pages that edit opening hours
-list the bookings hit before saving and cancel them on saving, skranke.booking.closure_admin):
-
-- ``bookings_hit(location, *, now=None)`` → the future bookings (still booked, starting after
-  now) that no longer lie within one attendance opening interval of their local day, as the
-  hours in the database say now (weekly hours, dated exceptions, holidays, the optional days).
-- ``cancel_for_closure(appointments, *, staff, now=None, site_url="")`` → those cancelled: each
-  still booked at the time read is cancelled (reason "closure", by ``staff``), its places given
-  back, its citizen sent the closure notice with a link to choose a new time, and the audit log
-  written; in the caller's transaction.
-
 Links (the secret is only ever in a path, and masked in logs):
 
 - ``manage_url(appointment, secret)`` → ``/booking/manage/<code>/<secret>/``, the citizen's page.
@@ -125,7 +114,6 @@ from skranke.booking.services.checkin import (
     check_in,
 )
 from skranke.booking.services.closures import bookings_hit, cancel_for_closure
-from skranke.booking.services.closures import bookings_hit, cancel_for_closure
 from skranke.booking.services.contact import ContactDetails, clean_contact
 from skranke.booking.services.holds import (
     HeldSlot,
@@ -164,10 +152,8 @@ __all__ = [
     "book_held",
     "booking_setup",
     "bookings_hit",
-    "bookings_hit",
     "calendar_url",
     "cancel_appointment",
-    "cancel_for_closure",
     "cancel_for_closure",
     "check_in",
     "clean_contact",
