@@ -1,7 +1,10 @@
 """Admin for the municipality, centres with their hours and counters, teams and staff.
 
 Centres, their hours and counters, and staff follow the signed-in user's centre limits
-(skranke.access.admin_scope); the municipality and teams are the same for every centre.
+(skranke.access.admin_scope); the municipality and teams are the same for every centre. Every
+page that changes a centre's opening hours (the centre with its inlines, the dated exceptions)
+lists the future bookings a change closes the centre over before saving it, and cancels them
+with a message to their citizens when it is saved (skranke.booking.closure_admin).
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from skranke.access.admin_scope import (
     admin_centre_ids,
     rows_at_centres,
 )
+from skranke.booking.closure_admin import ClosurePreviewAdmin
 from skranke.lib.intervals import Interval, first_overlap
 from skranke.lib.validators import validate_no_cpr
 from skranke.organisation.models import (
@@ -155,12 +159,14 @@ class AccessibilityStatementAdmin(admin.ModelAdmin):
 
 
 @admin.register(Location)
-class LocationAdmin(CentreScopedAdmin, admin.ModelAdmin):
+class LocationAdmin(CentreScopedAdmin, ClosurePreviewAdmin):
     list_display = ["name", "slug", "full_address", "phone", "counter_count", "active"]
     list_filter = ["active"]
     search_fields = ["name", "slug", "address", "city"]
     prepopulated_fields = {"slug": ["name"]}
     inlines = [OpeningHoursInline, OpeningExceptionInline, CounterInline]
+    # A centre with bookings cannot be deleted (they protect it), so deleting one hits none.
+    closure_preview_on_delete = False
     fieldsets = [
         (None, {"fields": ["name", "slug", "active", "sort_order", "always_open"]}),
         (_("Contact"), {"fields": ["address", "postal_code", "city", "phone", "email"]}),
@@ -215,7 +221,7 @@ class OpeningExceptionForm(forms.ModelForm):
 
 
 @admin.register(OpeningException)
-class OpeningExceptionAdmin(CentreScopedAdmin, admin.ModelAdmin):
+class OpeningExceptionAdmin(CentreScopedAdmin, ClosurePreviewAdmin):
     form = OpeningExceptionForm
     list_display = ["date", "location", "kind", "opens", "closes", "reason"]
     list_filter = ["location", "kind"]

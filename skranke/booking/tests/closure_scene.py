@@ -68,7 +68,8 @@ def open_weekdays(location: Location, opens: str = "09:00", closes: str = "15:00
 
 def make_hours_centre(**fields: Any) -> BookingCentre:
     """Return a centre open on weekdays 9-15 booking passports (15 minutes, one at a time)."""
-    booking = make_booking_centre(always_open=False, horizon_days=60, **fields)
+    fields.setdefault("always_open", False)
+    booking = make_booking_centre(horizon_days=60, **fields)
     open_weekdays(booking.location)
     return booking
 
