@@ -19,6 +19,7 @@ from django.utils import timezone
 from skranke.access.models import ApiToken, DeviceAccount, DevicePurpose
 from skranke.access.services import create_api_token, new_pairing_token, revoke_api_token
 from skranke.catalogue.models import Queue, QueueKind, Service, SubjectArea
+from skranke.core.demo_appointments_today import load_appointments_today
 from skranke.core.demo_booking import load_booking_demo
 from skranke.core.demo_data import COLLEAGUES, SERVICES, SUBJECT_AREAS
 from skranke.core.demo_history import HistoryReport, default_first_day, ensure_history
@@ -169,6 +170,8 @@ def load_demo(history_from: dt.date | None = None) -> DemoAccess:
         # Before the live floor, so the history's events come before today's.
         yesterday = local_date(timezone.now()) - dt.timedelta(days=1)
         history = ensure_history(history_from, yesterday)
+    # Before the live floor, so its first counter is the one the morning's appointments met.
+    load_appointments_today(around_the_clock)
     _live_floor(around_the_clock)
     pairing_paths = [
         (device, f"/devices/pair/{new_pairing_token(device)}/")

@@ -15,7 +15,13 @@ from django.utils import timezone
 from conftest import uses_postgresql
 from skranke.access.models import ApiToken, DeviceAccount
 from skranke.access.services import user_for_api_token
-from skranke.booking.models import Appointment, BookingSetup, CapacityChange, WeeklyCapacity
+from skranke.booking.models import (
+    Appointment,
+    AppointmentStatus,
+    BookingSetup,
+    CapacityChange,
+    WeeklyCapacity,
+)
 from skranke.catalogue.models import Queue, Service, SubjectArea
 from skranke.core.demo import DEMO_PASSWORD, load_demo
 from skranke.lib.localtime import local_date
@@ -31,7 +37,7 @@ from skranke.organisation.models import (
     Team,
     TeamKind,
 )
-from skranke.queue.models import CounterSession, Ticket, TicketStatus, VisitFact
+from skranke.queue.models import CounterSession, Source, Ticket, TicketStatus, VisitFact
 from skranke.reports.models import ServiceGoal
 
 pytestmark = pytest.mark.django_db
@@ -98,7 +104,9 @@ def test_demo_has_what_the_issue_asks_for() -> None:
     manager = user_for_api_token(access.manager_token)
     assert manager is not None and manager.username == "leder"
     assert access.history is None
-    assert not VisitFact.objects.exists()
+    # No history was asked for: the only visit recorded is this morning's served appointment.
+    assert not VisitFact.objects.exclude(source=Source.APPOINTMENT).exists()
+    assert VisitFact.objects.count() == 1
     town_hall_goals = ServiceGoal.objects.filter(location__slug="raadhuset")
     assert town_hall_goals.filter(queue__isnull=True).count() == 3
     assert town_hall_goals.filter(queue__prefix="P").count() == 1
@@ -134,6 +142,30 @@ def _assert_appointments_at_every_centre() -> None:
     assert not Message.objects.exists()  # the demo's appointments are not confirmed
 
 
+@time_machine.travel(dt.datetime(2026, 11, 10, 10, 30, tzinfo=dt.UTC), tick=True)
+def test_demo_has_appointments_today_in_every_state() -> None:
+    load_demo()
+    around_the_clock = Location.objects.get(always_open=True)
+    today = local_date(timezone.now())
+    states = {
+        (appointment.status, appointment.ticket.status if appointment.ticket else None)
+        for appointment in Appointment.objects.filter(location=around_the_clock)
+        if local_date(appointment.starts_at) == today
+    }
+    assert {
+        (AppointmentStatus.CHECKED_IN, TicketStatus.FINISHED),
+        (AppointmentStatus.CHECKED_IN, TicketStatus.CALLED),
+        (AppointmentStatus.CHECKED_IN, TicketStatus.WAITING),
+        (AppointmentStatus.NO_SHOW, None),
+        (AppointmentStatus.CANCELLED, None),
+        (AppointmentStatus.BOOKED, None),
+    } <= states
+    served = Appointment.objects.get(ticket__status=TicketStatus.FINISHED)
+    assert served.ticket.source == Source.APPOINTMENT
+    # The served visit is recorded with its wait from the booked time (DESIGN.md).
+    assert VisitFact.objects.filter(ticket=served.ticket, wait_seconds__isnull=False).exists()
+
+
 def test_loading_twice_changes_nothing_but_the_fresh_secrets() -> None:
     load_demo()
     first = _counts()
@@ -151,7 +183,8 @@ def test_loading_twice_changes_nothing_but_the_fresh_secrets() -> None:
 def test_demo_command_prepares_and_prints_logins_and_links() -> None:
     output, again = io.StringIO(), io.StringIO()
     call_command("demo", "--no-serve", "--history-from", a_few_days_ago(), stdout=output)
-    visits = VisitFact.objects.count()
+    # Today's visits are the live floor's, not the history's.
+    visits = VisitFact.objects.filter(issue_date__lt=local_date(timezone.now())).count()
     call_command("demo", "--no-serve", "--history-from", a_few_days_ago(), stdout=again)
     text = output.getvalue()
     assert "http://127.0.0.1:8000/admin/" in text
@@ -163,7 +196,7 @@ def test_demo_command_prepares_and_prints_logins_and_links() -> None:
     assert len(history_lines) == 1
     assert f"{visits:,} visits generated in" in history_lines[0]
     assert " 0 visits generated in" in again.getvalue()
-    assert VisitFact.objects.count() == visits
+    assert VisitFact.objects.filter(issue_date__lt=local_date(timezone.now())).count() == visits
 
 
 @pytest.mark.skipif(uses_postgresql(), reason="the demo command runs on SQLite only")
