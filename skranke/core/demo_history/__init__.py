@@ -3,7 +3,8 @@ centres, made by simulating each opening day and writing the rows the engine wri
 
 Modules: profile (the shape: weekdays, hours, seasons, growth), context (what a centre is, read
 once), demand (who comes), staffing (who opens which counter), simulate (the day, as a script of
-engine steps, script.py), writer and rows (the script's rows, inserted in bulk).
+engine steps, script.py), bookings (the appointments behind the appointment visits, and those
+nobody came for or cancelled), writer and rows (the script's rows, inserted in bulk).
 """
 
 from __future__ import annotations

@@ -43,6 +43,8 @@ class Arrival:
     appointment: bool
     waiting_since: int
     staff_id: int | None
+    # The booked time of an appointment.
+    booked: int | None = None
 
 
 @functools.lru_cache(maxsize=64)
@@ -159,14 +161,16 @@ def _arrival(
     shape = context.shape
     cutoff = context.queues[service.queue_id].cutoff_minutes
     if service.bookable and rng.random() < shape.appointment_share:
-        booked = _appointment_time(windows, rng)
+        booked = appointment_time(windows, rng)
         if booked is not None:
             # Most check in a little early, some a little late; never after the cut-off.
             early = rng.random() < 0.8
             check_in = booked - rng.randrange(600) if early else booked + rng.randrange(300)
             window = next(w for w in windows if w.start <= booked < w.end)
             check_in = max(window.start, min(check_in, window.end - cutoff * 60 - 60))
-            return Arrival(check_in, service, Source.APPOINTMENT, True, max(check_in, booked), None)
+            return Arrival(
+                check_in, service, Source.APPOINTMENT, True, max(check_in, booked), None, booked
+            )
     at = curve.draw(rng, cutoff)
     if at is None:
         return None
@@ -179,7 +183,8 @@ def _arrival(
     return Arrival(at, service, source, False, at, staff_id)
 
 
-def _appointment_time(windows: list[Window], rng: random.Random) -> int | None:
+def appointment_time(windows: list[Window], rng: random.Random) -> int | None:
+    """Return a bookable time of the day on the clock, or None when the day has none."""
     slots = [
         start
         for window in windows

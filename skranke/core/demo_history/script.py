@@ -38,10 +38,27 @@ class CloseCounter:
 
 
 @dataclass(frozen=True, slots=True, eq=False)
+class Booking:
+    """booking.services.book at ``booked_at``: ``code`` for ``starts_at`` to ``ends_at``,
+    online (``staff_id`` None) or by phone (booked by ``staff_id``). Not a step of its own: the
+    booking is made before its day, and its day's script says what became of it."""
+
+    booked_at: dt.datetime
+    location_id: int
+    service_id: int
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    code: str
+    source: str
+    language: str
+    staff_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
 class Issue:
     """services.issue_ticket: a number drawn (kiosk, phone), issued by a floor guide
-    (``staff_id``) or checked in for an appointment (``waiting_since`` = max(check-in, booked
-    time))."""
+    (``staff_id``) or, with ``booking``, booking.services.check_in of that booking at the kiosk
+    (``waiting_since`` = max(check-in, booked time))."""
 
     at: dt.datetime
     location_id: int
@@ -49,6 +66,20 @@ class Issue:
     source: str
     priority: str
     waiting_since: dt.datetime
+    staff_id: int | None = None
+    booking: Booking | None = None
+
+
+@dataclass(frozen=True, slots=True, eq=False)
+class MissedBooking:
+    """A booking that never became a visit: cancelled at ``at`` (booking.services
+    .cancel_appointment, by the citizen or by ``staff_id``; ``cancel_reason``), or recorded as a
+    no-show at ``at`` by the sweep once its check-in window closed (``status`` no_show)."""
+
+    at: dt.datetime
+    booking: Booking
+    status: str
+    cancel_reason: str = ""
     staff_id: int | None = None
 
 
@@ -129,4 +160,5 @@ Step = (
     | Finish
     | CitizenCancel
     | CloseDay
+    | MissedBooking
 )

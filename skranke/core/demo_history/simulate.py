@@ -23,9 +23,11 @@ from typing import Any
 from django.conf import settings
 
 from skranke.core.demo_history import profile
+from skranke.core.demo_history.bookings import draw_bookings
 from skranke.core.demo_history.context import CentreContext, StaffInfo
 from skranke.core.demo_history.demand import Arrival, ArrivalCurve, Window, draw_arrivals
 from skranke.core.demo_history.script import (
+    Booking,
     Call,
     CitizenCancel,
     CloseCounter,
@@ -118,6 +120,7 @@ class DaySimulation:
         self._counters_in_use: set[int] = set()
         self._recalls_before_no_show = settings.SKRANKE_NO_SHOW_AFTER_RECALLS
         self._back_office = context.back_office_queue_id
+        self._bookings: dict[int, Booking] = {}
         self._reserve: list[StaffInfo] = []
         # Reinforcements decided but not yet at their counter.
         self._opening = 0
@@ -128,14 +131,17 @@ class DaySimulation:
         for plan in plans:
             self._at(plan.opens, self._open, _Desk(plan))
         self._at(self.windows[0].start + profile.FLOOR_CHECK_MINUTES * 60, self._floor_check)
-        for order, arrival in enumerate(
-            draw_arrivals(self.context, self.day, self.windows, self.rng)
-        ):
+        arrivals = draw_arrivals(self.context, self.day, self.windows, self.rng)
+        self._bookings, missed = draw_bookings(
+            self.context, self.day, arrivals, self.windows, self._time
+        )
+        for order, arrival in enumerate(arrivals):
             self._at(arrival.at, self._arrive, arrival, order)
         while self._heap:
             now, _sequence, handler, arguments = heapq.heappop(self._heap)
             handler(now, *arguments)
-        return self.steps
+        missed_steps: list[Step] = list(missed)
+        return list(heapq.merge(self.steps, missed_steps, key=lambda step: step.at))
 
     # The clock -------------------------------------------------------------------------------
 
@@ -160,6 +166,7 @@ class DaySimulation:
             priority=priority.value,
             waiting_since=self._time(arrival.waiting_since),
             staff_id=arrival.staff_id,
+            booking=self._bookings.get(order),
         )
         self.steps.append(issue)
         visit = _Visit(arrival, issue, order)

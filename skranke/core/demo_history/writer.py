@@ -1,5 +1,6 @@
-"""Turning scripts into rows: the tickets, counter sessions, events, visit records and daily
-sequences the engine's functions write for the same steps, inserted in bulk.
+"""Turning scripts into rows: the tickets, counter sessions, events, visit records, daily
+sequences and bookings (bookings.BookingRows) the engine's functions write for the same steps,
+inserted in bulk.
 
 Each step changes an in-memory ticket or session exactly as the engine's function does (the
 function is named in each method), and writes the same event and, when a visit ends, the same
@@ -18,6 +19,7 @@ from typing import Any
 
 from skranke.catalogue.models import Queue, QueueKind, Service
 from skranke.core.demo_history import script
+from skranke.core.demo_history.bookings import BookingRows
 from skranke.core.demo_history.rows import RowInserter
 from skranke.lib.localtime import local_zone
 from skranke.organisation.models import Location
@@ -115,6 +117,7 @@ class HistoryWriter:
         self._ticket_rows = RowInserter(Ticket, TICKET_FIELDS, self._prepared)
         self._event_rows = RowInserter(TicketEvent, EVENT_FIELDS, self._prepared)
         self._fact_rows = RowInserter(VisitFact, FACT_FIELDS, self._prepared)
+        self.bookings = BookingRows(self._prepared)
 
     @property
     def pending_visits(self) -> int:
@@ -134,6 +137,7 @@ class HistoryWriter:
             script.Finish: self.finish,
             script.CitizenCancel: self.cancel_by_citizen,
             script.CloseDay: self.close_days_before,
+            script.MissedBooking: self.bookings.missed,
         }
         for step in steps:
             handlers[type(step)](step)
@@ -200,6 +204,9 @@ class HistoryWriter:
         self.tickets[step] = ticket
         self._open.append(ticket)
         self._ticket_event(EventKind.ISSUED, ticket, step.at, step.staff_id)
+        if step.booking is not None:
+            # booking.services.check_in: the booking checked in, with the ticket just issued.
+            self.bookings.checked_in(step.booking, step.at, ticket)
 
     # At the counter (calling.call_next, transitions.*) ----------------------------------------
 
@@ -429,6 +436,7 @@ class HistoryWriter:
         for fact in self.facts:
             fact[0] = fact[0].pk
         self._fact_rows.insert(self.facts)
+        self.bookings.flush()
         self._write_sequences()
         self.visits_written += len(tickets)
         self.sessions, self.tickets, self.events, self.facts = {}, {}, [], []

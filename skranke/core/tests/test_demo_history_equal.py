@@ -3,9 +3,11 @@
 The same script is played twice on the same database, rolled back in between: once through
 skranke.queue.services with ``now=`` at every step, once through the bulk writer; then the
 counter sessions (with their queues and team), tickets, events (kinds, order, data), visit
-records and daily sequences are compared field by field, ids and tokens aside. A hand-written
-day covers each way a visit goes; a simulated day checks the simulation's call order against the
-engine's too (the engine must call whom the script says).
+records, daily sequences and checked-in bookings are compared field by field, ids and tokens
+aside. A hand-written day covers each way a visit goes; a simulated day checks the simulation's
+call order against the engine's too (the engine must call whom the script says). Bookings that
+never became a visit are not played through the engine (history_replay says why); their rows
+are checked against the script instead.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from skranke.booking.models import AppointmentStatus, BookingSource, CancelReason
 from skranke.catalogue.models import Queue, Service
 from skranke.core.demo import load_demo
 from skranke.core.demo_history import day_script, load_centre, play, script
@@ -29,6 +32,8 @@ from skranke.queue import services
 from skranke.queue.models import CounterSession, Outcome, Priority, Source
 
 pytestmark = pytest.mark.django_db
+
+TABLES = ("sessions", "tickets", "events", "visits", "sequences")
 
 # A Monday: the demo town hall is open 10:00-17:00, passports and licences until 16:45.
 DAY = dt.date(2025, 3, 3)
@@ -84,6 +89,19 @@ def written_day() -> list[script.Step]:
             queue_ids=tuple(q.pk for q in services.default_queues(staff, counters[number - 1])),
         )
 
+    def booking(slug: str, clock: str, code: str, staff: str = "") -> script.Booking:
+        return script.Booking(
+            booked_at=at("12:30", DAY - dt.timedelta(days=6)),
+            location_id=town_hall.pk,
+            service_id=Service.objects.get(slug=slug).pk,
+            starts_at=at(clock),
+            ends_at=at(clock) + dt.timedelta(minutes=15),
+            code=code,
+            source=BookingSource.PHONE if staff else BookingSource.ONLINE,
+            language="da",
+            staff_id=users[staff].pk if staff else None,
+        )
+
     def issue(
         slug: str, clock: str, source: Source = Source.KIOSK, staff: str = "", booked: str = ""
     ) -> script.Issue:
@@ -96,6 +114,7 @@ def written_day() -> list[script.Step]:
             priority=(Priority.APPOINTMENT if appointment else Priority.NORMAL).value,
             waiting_since=max(at(clock), at(booked)) if booked else at(clock),
             staff_id=users[staff].pk if staff else None,
+            booking=booking(slug, booked, "KQXM2PAB", "karin") if booked else None,
         )
 
     def area(slug: str) -> int:
@@ -113,6 +132,13 @@ def written_day() -> list[script.Step]:
     health_card = issue("sundhedskort", "16:40")
     recalls = settings.SKRANKE_NO_SHOW_AFTER_RECALLS
     return [
+        script.MissedBooking(
+            at("16:00", DAY - dt.timedelta(days=2)),
+            booking("pas-voksen", "14:00", "KQXM2PAC"),
+            AppointmentStatus.CANCELLED.value,
+            CancelReason.STAFF.value,
+            users["karin"].pk,
+        ),
         passports,
         benefits,
         adult_passport,
@@ -154,6 +180,9 @@ def written_day() -> list[script.Step]:
             at("10:38"), collect, passports, Outcome.NOT_RESOLVED.value, area("pas-udlevering")
         ),
         moving,
+        script.MissedBooking(
+            at("11:08"), booking("koerekort-fornyelse", "11:00", "KQXM2PAD"), "no_show"
+        ),
         script.CitizenCancel(at("11:20"), moving),
         tax,
         script.Call(at("15:01"), tax, benefits),
@@ -177,8 +206,30 @@ def test_a_written_day_gives_the_engines_rows(demo: None) -> None:
         ("cancelled", "closed"),
     }
     assert len(engine["visits"]) == 8
-    for table in ("sessions", "tickets", "events", "visits", "sequences"):
+    for table in TABLES:
         assert bulk[table] == engine[table], table
+    # The child's passport was booked by phone and checked in at 10:06 for 10:15.
+    [checked_in] = engine["appointments"]
+    assert (checked_in["status"], checked_in["checked_in_at"]) == ("checked_in", at("10:06"))
+    assert engine["tickets"][checked_in["ticket"]]["waiting_since"] == at("10:15")
+    assert checked_ins(bulk) == engine["appointments"]
+    by_code = {row["code"]: row for row in bulk["appointments"]}
+    cancelled, no_show = by_code["KQXM2PAC"], by_code["KQXM2PAD"]
+    assert (cancelled["status"], cancelled["cancel_reason"], cancelled["ticket"]) == (
+        "cancelled",
+        "staff",
+        None,
+    )
+    assert cancelled["cancelled_at"] == at("16:00", DAY - dt.timedelta(days=2))
+    assert (no_show["status"], no_show["no_show_at"], no_show["ticket"]) == (
+        "no_show",
+        at("11:08"),
+        None,
+    )
+
+
+def checked_ins(rows: dict[str, Any]) -> list[dict[str, Any]]:
+    return [row for row in rows["appointments"] if row["status"] == "checked_in"]
 
 
 def simulated_day_with_everything() -> list[script.Step]:
@@ -204,5 +255,8 @@ def test_a_simulated_day_gives_the_engines_rows(demo: None) -> None:
     steps = simulated_day_with_everything()
     engine, bulk = both_ways(steps)
     assert len(engine["visits"]) > 100
-    for table in ("sessions", "tickets", "events", "visits", "sequences"):
+    for table in TABLES:
         assert bulk[table] == engine[table], table
+    assert engine["appointments"] and checked_ins(bulk) == engine["appointments"]
+    missed = [step for step in steps if isinstance(step, script.MissedBooking)]
+    assert len(bulk["appointments"]) == len(engine["appointments"]) + len(missed)

@@ -15,13 +15,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone
 
+from skranke.booking.models import Appointment
 from skranke.core.demo import load_demo
 from skranke.core.demo_history import HistoryReport, default_first_day, ensure_history
-from skranke.lib.localtime import local_date
-from skranke.queue.models import CounterSession, Ticket, TicketEvent, VisitFact
+from skranke.lib.localtime import local_date, start_of_local_day
+from skranke.queue.models import CounterSession, Source, Ticket, TicketEvent, VisitFact
+from skranke.reports.kpi import AppointmentCounts, VisitFilter, appointment_figures
 
 
 @dataclass(frozen=True)
@@ -38,6 +42,13 @@ class Figures:
     tickets_without_visit: int
     events_per_kind: Counter[str]
     hours: Counter[int]
+    bookings: Counter[str]
+    appointment_visits: int
+    checked_in_with_ticket: int
+    # (erased, with a phone number) of the bookings older and younger than the retention.
+    old_contacts: tuple[int, int]
+    recent_contacts: tuple[int, int]
+    last_year: AppointmentCounts
 
 
 @pytest.fixture(scope="module")
@@ -48,6 +59,8 @@ def figures(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Figures]:
         assert first is not None
         again = ensure_history(first.first_day, first.last_day)
         history = VisitFact.objects.filter(issue_date__lt=today)
+        booked = Appointment.objects.filter(starts_at__lt=start_of_local_day(today))
+        retained = timezone.now() - dt.timedelta(days=settings.SKRANKE_BOOKING_RETENTION_DAYS)
         per_day: Counter[dt.date] = Counter(history.values_list("issue_date", flat=True))
         yield Figures(
             today=today,
@@ -75,8 +88,22 @@ def figures(django_db_setup: Any, django_db_blocker: Any) -> Iterator[Figures]:
                 ).values_list("kind", flat=True)
             ),
             hours=Counter(history.values_list("issue_hour", flat=True)),
+            bookings=Counter(booked.values_list("status", flat=True)),
+            appointment_visits=history.filter(source=Source.APPOINTMENT).count(),
+            checked_in_with_ticket=booked.filter(
+                status="checked_in", ticket__waiting_since__gte=F("starts_at")
+            ).count(),
+            old_contacts=contacts(booked.filter(starts_at__lt=retained)),
+            recent_contacts=contacts(booked.filter(starts_at__gte=retained)),
+            last_year=appointment_figures(
+                VisitFilter(dt.date(today.year - 1, 1, 1), dt.date(today.year - 1, 12, 31))
+            ).total,
         )
         transaction.set_rollback(True)
+
+
+def contacts(bookings: Any) -> tuple[int, int]:
+    return (bookings.exclude(erased_at=None).count(), bookings.exclude(phone="").count())
 
 
 def mean_per_opening_day(figures: Figures, weekday: int) -> float:
@@ -146,3 +173,26 @@ def test_every_visit_ends_and_every_counter_closes(figures: Figures) -> None:
 
 def test_a_second_run_adds_nothing(figures: Figures) -> None:
     assert figures.again.visits == 0
+
+
+def test_bookings_end_as_at_a_real_centre(figures: Figures) -> None:
+    """Every appointment visit was a booking checked in (its ticket waiting from the booked
+    time or later); some bookings nobody came for, some cancelled."""
+    bookings = figures.bookings
+    assert bookings["checked_in"] == figures.appointment_visits == figures.checked_in_with_ticket
+    assert bookings["booked"] == 0
+    no_show_rate = bookings["no_show"] / (bookings["checked_in"] + bookings["no_show"])
+    assert 0.04 < no_show_rate < 0.10
+    assert 0.06 < bookings["cancelled"] / sum(bookings.values()) < 0.15
+    # Last year's report shows them too.
+    rate = figures.last_year.no_show_rate.fraction
+    assert rate is not None and 0.04 < rate < 0.10
+    assert figures.last_year.cancelled_by["staff"] > 0
+
+
+def test_bookings_past_the_retention_hold_no_contact_details(figures: Figures) -> None:
+    old, recent = figures.old_contacts, figures.recent_contacts
+    erased, with_phone = old
+    assert erased > 1000 and with_phone == 0
+    erased, with_phone = recent
+    assert erased == 0 and with_phone > 50
