@@ -95,9 +95,38 @@ class UpcomingCapacityChangeInline(CentreScopedInline, admin.TabularInline):
 
 @admin.register(BookingCalendar)
 class BookingCalendarAdmin(CentreScopedAdmin, admin.ModelAdmin):
-    list_display = ["location", "active", "service_count", "weekly_rows"]
-    list_filter = ["active"]
-    fields = ["location", "active"]
+    list_display = [
+        "location",
+        "active",
+        "service_count",
+        "weekly_rows",
+        "checkin_window",
+        "reminder",
+    ]
+    list_filter = ["active", "late_arrival"]
+    fieldsets = [
+        (None, {"fields": ["location", "active"]}),
+        (
+            _("Check-in at the kiosk"),
+            {
+                "fields": [("checkin_early_minutes", "checkin_late_minutes"), "late_arrival"],
+                "description": _(
+                    "Citizens check in with their reference code. A booking nobody checked in "
+                    "for by the time check-in closes is recorded as a no-show."
+                ),
+            },
+        ),
+        (
+            _("Reminders"),
+            {
+                "fields": ["reminder_hours", ("reminder_by_sms", "reminder_by_email")],
+                "description": _(
+                    "Sent with the link to move or cancel, to the mobile number and e-mail "
+                    "address the citizen gave."
+                ),
+            },
+        ),
+    ]
     inlines = [BookingSetupInline, WeeklyCapacityInline, UpcomingCapacityChangeInline]
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -122,6 +151,30 @@ class BookingCalendarAdmin(CentreScopedAdmin, admin.ModelAdmin):
     @admin.display(description=_("weekly capacity rows"), ordering="number_of_rows")
     def weekly_rows(self, calendar: Any) -> int:
         return int(calendar.number_of_rows)
+
+    @admin.display(description=_("check-in"))
+    def checkin_window(self, calendar: BookingCalendar) -> str:
+        return _("%(early)d min before to %(late)d min after") % {
+            "early": calendar.checkin_early_minutes,
+            "late": calendar.checkin_late_minutes,
+        }
+
+    @admin.display(description=_("reminder"), ordering="reminder_hours")
+    def reminder(self, calendar: BookingCalendar) -> str:
+        channels = [
+            str(label)
+            for label, on in (
+                (_("SMS"), calendar.reminder_by_sms),
+                (_("e-mail"), calendar.reminder_by_email),
+            )
+            if on
+        ]
+        if not calendar.reminder_hours or not channels:
+            return str(_("none"))
+        return _("%(hours)d h before by %(channels)s") % {
+            "hours": calendar.reminder_hours,
+            "channels": " + ".join(channels),
+        }
 
 
 @admin.register(CapacityChange)

@@ -5,8 +5,9 @@ An appointment is acted on with its link's secret, in the header `X-Booking-Secr
 move it, in the body), or by staff with manage_bookings at its centre; the secret is never in
 the address. Refusals answer `{"detail", "code"}`: 404 (no such centre, service, booking or
 hold; not booked at that centre), 409 with `next_free` (taken, closed that day, a limit, no
-longer changeable), 422 (a past date, beyond the horizon, not a bookable time, malformed phone
-or e-mail, CPR-shaped text; or the body's shape, as a list of problems).
+longer changeable: `cancelled`, `checked_in`, `no_show`, `started`), 422 (a past date, beyond
+the horizon, not a bookable time, malformed phone or e-mail, CPR-shaped text; or the body's
+shape, as a list of problems).
 """
 
 from __future__ import annotations
@@ -122,9 +123,17 @@ def _slot_out(slot: services.Slot) -> SlotOut:
 
 def booking_out(appointment: Appointment) -> BookingOut:
     location, service = appointment.location, appointment.service
+    ticket = appointment.ticket
     return BookingOut(
         code=appointment.code,
         status=appointment.status,
+        changeable=services.why_not_changeable(appointment, timezone.now()) is None,
+        cancel_reason=appointment.cancel_reason,
+        cancelled_at=appointment.cancelled_at,
+        checked_in_at=appointment.checked_in_at,
+        ticket_number=ticket.display_number if ticket is not None else None,
+        no_show_at=appointment.no_show_at,
+        reminder_sent_at=appointment.reminder_sent_at,
         source=appointment.source,
         location=location.slug,
         centre=location.name,

@@ -3,8 +3,9 @@
 One VEVENT with the times in UTC (``…Z``, so no time zone definition is needed and daylight
 saving cannot go wrong), a UID that stays the same when the appointment moves and a SEQUENCE
 that counts the moves (so a calendar replaces the event it has), and STATUS CANCELLED once
-cancelled. Text values are escaped (backslash, semicolon, comma, new line), lines end in CRLF
-and are folded at 75 octets without splitting a UTF-8 character.
+cancelled (a checked-in or missed appointment stays CONFIRMED). Text values are escaped
+(backslash, semicolon, comma, new line), lines end in CRLF and are folded at 75 octets without
+splitting a UTF-8 character.
 """
 
 from __future__ import annotations
@@ -66,6 +67,8 @@ def appointment_ics(appointment: Appointment, now: dt.datetime | None = None) ->
         bring = service.display_what_to_bring(appointment.language).strip()
         if bring:
             description.append(_("What to bring: %(bring)s") % {"bring": bring})
+    # Checked in and no-show are what happened at the time, not a change to it: the event stays
+    # confirmed in the citizen's calendar. Only a cancellation withdraws it.
     cancelled = appointment.status == AppointmentStatus.CANCELLED
     lines = [
         "BEGIN:VCALENDAR",

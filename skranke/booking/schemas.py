@@ -91,7 +91,21 @@ class BookingIn(Schema):
 
 class BookingOut(Schema):
     code: str
-    status: str
+    status: str = Field(
+        description="booked; checked_in (at the kiosk: `ticket_number` is its number); no_show "
+        "(nobody checked in before the check-in window closed); cancelled (`cancel_reason`)."
+    )
+    changeable: bool = Field(
+        description="Whether it may still be moved or cancelled now (booked and not begun)."
+    )
+    cancel_reason: str = Field(
+        "", description="citizen, staff or closure (the centre closed at its time); else empty."
+    )
+    cancelled_at: dt.datetime | None = None
+    checked_in_at: dt.datetime | None = None
+    ticket_number: str | None = Field(None, description="The number issued at check-in.")
+    no_show_at: dt.datetime | None = None
+    reminder_sent_at: dt.datetime | None = None
     source: str
     location: str
     centre: str

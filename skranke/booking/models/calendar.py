@@ -107,6 +107,17 @@ class BookingCalendar(models.Model):
     def __str__(self) -> str:
         return str(self.location)
 
+    def clean(self) -> None:
+        """Refuse reminders by neither channel: say 0 hours to send none."""
+        if self.reminder_hours and not (self.reminder_by_sms or self.reminder_by_email):
+            raise ValidationError(
+                {
+                    "reminder_hours": _(
+                        "Tick SMS, e-mail or both, or set the reminder to 0 hours to send none."
+                    )
+                }
+            )
+
 
 class BookingSetup(models.Model):
     """How one service is booked at one centre (the calendar's)."""

@@ -228,15 +228,11 @@ def _appointment(code: str, secret: str) -> Appointment:
         raise Http404(error.message) from None
 
 
-def may_change(appointment: Appointment) -> bool:
-    """Whether to offer moving and cancelling (the engine's rule)."""
-    return services.why_not_changeable(appointment, timezone.now()) is None
-
-
 def appointment_context(
     request: HttpRequest, appointment: Appointment, secret: str
 ) -> dict[str, Any]:
     manage = services.manage_url(appointment, secret)
+    refusal = services.why_not_changeable(appointment, timezone.now())
     return {
         "appointment": appointment,
         "location": appointment.location,
@@ -247,7 +243,11 @@ def appointment_context(
         "calendar_path": services.calendar_url(appointment, secret),
         "move_path": reverse("booking:manage-move", args=[appointment.code, secret]),
         "cancel_path": reverse("booking:manage-cancel", args=[appointment.code, secret]),
-        "may_change": may_change(appointment),
+        "new_time_path": reverse(
+            "booking:times", args=[appointment.location.slug, appointment.service.slug]
+        ),
+        "may_change": refusal is None,
+        "refusal": refusal,
         "masked_phone": masked_phone(appointment.phone),
         "masked_email": masked_email(appointment.email),
     }
@@ -318,6 +318,16 @@ def move_page(
     else:
         page_url = reverse("booking:manage-move", args=[appointment.code, secret])
         back_url = reverse("booking:manage", args=[appointment.code, secret])
+    not_changeable = services.why_not_changeable(appointment, timezone.now())
+    if not_changeable is not None:
+        # No free times to offer for an appointment that cannot move (checked in, missed, …).
+        return refused_page(
+            request,
+            not_changeable,
+            title=_("This appointment can no longer be moved"),
+            back_url=back_url,
+            back_text=_("Back to the appointment"),
+        )
     query = {"people": str(appointment.people), **{k: v for k, v in query.items() if v}}
     try:
         found = free_times(location, service, page_url, query)

@@ -23,7 +23,7 @@ from skranke.access.permissions import Capability, allowed_location_ids, require
 from skranke.booking import services
 from skranke.booking.errors import BookingError, BookingNotFound
 from skranke.booking.models import Appointment
-from skranke.booking.pages.citizen import details_context, may_change, move_page
+from skranke.booking.pages.citizen import details_context, move_page
 from skranke.booking.pages.common import (
     booking_centres,
     find_service,
@@ -229,8 +229,10 @@ def details(request: HttpRequest, slug: str, service_slug: str, token: str) -> H
 @require_safe
 @requires(MANAGE, location_from=appointment_location)
 def appointment(request: HttpRequest, code: str) -> HttpResponse:
-    """One appointment with the citizen's details, to read out, move or cancel."""
+    """One appointment with the citizen's details and its history (reminded, checked in with
+    its number, no-show, cancelled and why), to read out, move or cancel while it may change."""
     found = _appointment(request, code)
+    refusal = services.why_not_changeable(found, timezone.now())
     return render(
         request,
         "booking/staff/appointment.html",
@@ -239,7 +241,8 @@ def appointment(request: HttpRequest, code: str) -> HttpResponse:
             "location": found.location,
             "service": found.service,
             "what_to_bring": found.service.display_what_to_bring(),
-            "may_change": may_change(found),
+            "may_change": refusal is None,
+            "refusal": refusal,
         },
     )
 
@@ -269,11 +272,13 @@ def move(request: HttpRequest, code: str) -> HttpResponse:
 @requires(MANAGE, location_from=appointment_location)
 def cancel(request: HttpRequest, code: str) -> HttpResponse:
     found = _appointment(request, code)
+    refusal = services.why_not_changeable(found, timezone.now())
     context: dict[str, Any] = {
         "appointment": found,
         "location": found.location,
         "service": found.service,
-        "may_change": may_change(found),
+        "may_change": refusal is None,
+        "refusal": refusal,
         "staff": True,
         "back_url": reverse("booking:staff-appointment", args=[found.code]),
     }

@@ -224,10 +224,24 @@ def _audit(appointment: Appointment) -> dict[str, Any]:
 
 def why_not_changeable(appointment: Appointment, now: dt.datetime) -> BookingRefused | None:
     """Return why ``appointment`` can no longer be moved or cancelled at ``now``, or None when it
-    can (booked, not begun). Pages ask it to decide what to offer; moving and cancelling ask it
+    can (booked, not begun). The refusal's code is "cancelled", "checked_in", "no_show" or
+    "started". Pages ask it to decide what to offer; moving and cancelling ask it
     again inside their transaction."""
     if appointment.status == AppointmentStatus.CANCELLED:
         return BookingRefused("cancelled", _("This appointment has been cancelled."))
+    if appointment.status == AppointmentStatus.CHECKED_IN:
+        return BookingRefused(
+            "checked_in",
+            _("This appointment has been checked in, so it can no longer be moved or cancelled."),
+        )
+    if appointment.status == AppointmentStatus.NO_SHOW:
+        return BookingRefused(
+            "no_show",
+            _(
+                "Nobody checked in for this appointment in time: it is recorded as missed and can "
+                "no longer be moved or cancelled. Please book a new time."
+            ),
+        )
     if appointment.status != AppointmentStatus.BOOKED:
         return BookingRefused("not_booked", _("This appointment can no longer be changed."))
     if appointment.starts_at <= now:

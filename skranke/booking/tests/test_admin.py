@@ -32,7 +32,15 @@ def calendar_form(
     changes: list[dict[str, Any]] = (),  # type: ignore[assignment]
 ) -> dict[str, Any]:
     """The calendar's change form with new inline rows, as the browser posts it."""
-    data: dict[str, Any] = {"active": "on"}
+    data: dict[str, Any] = {
+        "active": "on",
+        "checkin_early_minutes": "15",
+        "checkin_late_minutes": "5",
+        "late_arrival": "walk_in",
+        "reminder_hours": "24",
+        "reminder_by_sms": "on",
+        "reminder_by_email": "on",
+    }
     for prefix, rows in zip(PREFIXES, (setups, weekly, changes), strict=True):
         data |= {
             f"{prefix}-TOTAL_FORMS": str(len(rows)),
@@ -191,3 +199,50 @@ def test_past_changes_leave_the_calendar_page_but_stay_listed(
 
     assert not page.context["inline_admin_formsets"][2].formset.queryset.exists()
     assert len(listing.context["cl"].result_list) == 1
+
+
+def test_the_check_in_window_and_reminders_are_set_on_the_calendar_page(
+    admin_client: Client, calendar: BookingCalendar
+) -> None:
+    page = admin_client.get(change_url(calendar))
+    content = page.content.decode()
+    for heading in ("Check-in at the kiosk", "Reminders"):
+        assert f">{heading}<" in content, heading
+
+    data = calendar_form(calendar) | {
+        "checkin_early_minutes": "30",
+        "checkin_late_minutes": "10",
+        "late_arrival": "refuse",
+        "reminder_hours": "48",
+        "reminder_by_email": "",
+    }
+    response = admin_client.post(change_url(calendar), data)
+
+    assert response.status_code == 302, response.context["errors"]
+    calendar.refresh_from_db()
+    assert (
+        calendar.checkin_early_minutes,
+        calendar.checkin_late_minutes,
+        calendar.late_arrival,
+        calendar.reminder_hours,
+        calendar.reminder_by_sms,
+        calendar.reminder_by_email,
+    ) == (30, 10, "refuse", 48, True, False)
+    listed = admin_client.get(reverse("admin:booking_bookingcalendar_changelist")).content.decode()
+    assert "30 min before to 10 min after" in listed and "48 h before by SMS" in listed
+
+
+def test_reminders_by_neither_channel_are_refused(
+    admin_client: Client, calendar: BookingCalendar
+) -> None:
+    data = calendar_form(calendar) | {"reminder_by_sms": "", "reminder_by_email": ""}
+
+    response = admin_client.post(change_url(calendar), data)
+
+    assert response.status_code == 200
+    assert "or set the reminder to 0 hours" in response.content.decode()
+    calendar.refresh_from_db()
+    assert calendar.reminder_by_sms and calendar.reminder_by_email
+    # None at all is fine.
+    response = admin_client.post(change_url(calendar), data | {"reminder_hours": "0"})
+    assert response.status_code == 302
