@@ -29,7 +29,7 @@ from skranke.core.tests.history_replay import newest_ids, replay, rows_after
 from skranke.lib.localtime import wall_clock_instant
 from skranke.organisation.models import Location
 from skranke.queue import services
-from skranke.queue.models import CounterSession, Outcome, Priority, Source
+from skranke.queue.models import AT_COUNTER, CounterSession, Outcome, Priority, Source, Ticket
 
 pytestmark = pytest.mark.django_db
 
@@ -42,8 +42,11 @@ DAY = dt.date(2025, 3, 3)
 @pytest.fixture
 def demo() -> Iterator[None]:
     load_demo()
-    # The live floor's counters are open now; the scripts' employees open counters in the past.
+    # The live floor's counters are open now, some with a citizen at them (today's
+    # appointments); the scripts' employees open counters in the past.
     for session in CounterSession.objects.filter(closed_at__isnull=True):
+        for ticket in Ticket.objects.filter(session=session, status__in=AT_COUNTER):
+            services.finish(ticket, session.staff, outcome=Outcome.RESOLVED_FIRST_CONTACT)
         services.close_counter(session, session.staff)
     yield
 
