@@ -15,7 +15,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 from django.utils import timezone
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from skranke.booking.services import Booked, book, clean_contact, record_no_shows
 from skranke.booking.services.checkin import check_in
@@ -30,9 +30,9 @@ pytestmark = pytest.mark.browser
 Screenshot = Callable[[Page, str], Path]
 
 PASSWORD = "a-long-test-password"  # what make_staff gives everyone
-PHONE = {"width": 390, "height": 844}
-TABLET = {"width": 820, "height": 1180}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+TABLET: ViewportSize = {"width": 820, "height": 1180}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 
 
 def log_in(page: Page, server: RunningServer, user: User, path: str) -> None:
