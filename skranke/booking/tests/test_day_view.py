@@ -210,6 +210,18 @@ def test_the_day_is_the_local_day_in_time_order_with_counts(booking: BookingCent
     }
 
 
+def test_the_day_of_the_autumn_clock_change_has_its_25_hours(booking: BookingCentre) -> None:
+    change = dt.date(2026, 10, 25)
+    book_at(booking, at(change - dt.timedelta(days=1), 23, 45))
+    first = book_at(booking, at(change, 0, 0))
+    last = book_at(booking, at(change, 23, 45))
+    book_at(booking, at(change + dt.timedelta(days=1), 0, 0))
+
+    agenda = appointments_of_day(booking.location, change)
+
+    assert [entry.appointment.pk for entry in agenda.appointments] == [first.pk, last.pk]
+
+
 def test_the_day_is_read_in_one_query_whatever_the_number_of_appointments(
     booking: BookingCentre, clerk: User, session: CounterSession
 ) -> None:
@@ -303,7 +315,8 @@ def test_today_is_live_and_other_days_are_not(booking: BookingCentre, clerk: Use
     assert f'data-live-events="/api/v1/locations/{slug}/staff-events"' in as_lead
     # Counter staff may not watch the live floor: the public stream only signals a change.
     assert f'data-live-events="/api/v1/locations/{slug}/events"' in as_clerk
-    assert " changed" in re.search(r'data-live-kinds="([^"]*)"', as_clerk).group(1)  # type: ignore[union-attr]
+    kinds = re.search(r'data-live-kinds="([^"]*)"', as_clerk)
+    assert kinds and "changed" in kinds.group(1).split()
     assert f'data-panel-url="/staff/appointments/day/{slug}/panel/?date=2026-11-10"' in as_lead
     assert 'aria-current="date"' in as_lead
     assert "data-live-events" not in tomorrow
