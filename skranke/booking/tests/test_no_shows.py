@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections.abc import Callable
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from skranke.booking.jobs import record_no_shows_job
@@ -208,3 +209,60 @@ def test_a_check_in_committing_first_wins_over_a_sweep_already_under_way(
     appointment = Appointment.objects.get(pk=made.appointment.pk)
     assert appointment.status == AppointmentStatus.CHECKED_IN
     assert appointment.no_show_at is None and appointment.ticket is not None
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_a_sweep_waiting_for_a_check_ins_row_lock_sees_the_check_in() -> None:
+    """On PostgreSQL: the check-in has updated the row but not committed when the sweep's UPDATE
+    reaches it; the sweep waits for the lock, then rechecks ``status = booked`` on the committed
+    row and leaves it. (Without the condition the sweep overwrote the check-in: tried once.)"""
+    booking = make_booking_centre()
+    made = book_one(booking)
+    updated, sweep_done = threading.Event(), threading.Event()
+
+    def checking_in() -> None:
+        with transaction.atomic():
+            # The check-in's own conditional UPDATE (skranke.booking.services.checkin._issue).
+            won = Appointment.objects.filter(
+                pk=made.appointment.pk, status=AppointmentStatus.BOOKED
+            ).update(status=AppointmentStatus.CHECKED_IN, checked_in_at=CLOSES - SECOND)
+            assert won == 1
+            updated.set()
+            # Hold the lock until the sweep waits for it (bounded: a minute at most).
+            for _attempt in range(1200):
+                if sweep_done.is_set() or sweep_waits_for_a_lock():
+                    break
+                time.sleep(0.05)
+
+    errors: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            checking_in()
+        except BaseException as error:
+            errors.append(error)
+            updated.set()
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    assert updated.wait(60)
+    recorded = record_no_shows(now=CLOSES + SECOND) if not errors else None
+    sweep_done.set()
+    thread.join(60)
+    assert not thread.is_alive() and not errors, errors
+
+    assert recorded == 0
+    assert status_of(made) == AppointmentStatus.CHECKED_IN
+
+
+def sweep_waits_for_a_lock() -> bool:
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT count(*) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND wait_event_type = 'Lock'"
+        )
+        (waiting,) = cursor.fetchone()
+    return bool(waiting)
