@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.utils.translation import get_language
@@ -15,6 +16,23 @@ kle_code_validator = RegexValidator(
 queue_prefix_validator = RegexValidator(
     r"^[A-ZÆØÅ]{1,3}$", _("A prefix is one to three capital letters, e.g. A or PAS.")
 )
+
+# The kiosk's own addresses under /kiosk/<centre>/ (skranke/queue/urls.py): a subject area's page
+# is /kiosk/<centre>/<area>/, so an area may not take one of these words as its short name.
+KIOSK_ROUTE_WORDS = frozenset({"check-in", "start", "draw", "number"})
+
+
+def validate_not_kiosk_route(slug: str) -> None:
+    """Raise ValidationError when ``slug`` is one of the kiosk's own addresses."""
+    if slug.lower() in KIOSK_ROUTE_WORDS:
+        raise ValidationError(
+            _(
+                "“%(slug)s” is used by the kiosk's own pages; choose another short name "
+                "(not one of: %(reserved)s)."
+            )
+            % {"slug": slug, "reserved": ", ".join(sorted(KIOSK_ROUTE_WORDS))},
+            code="kiosk_route",
+        )
 
 
 class BilingualName(models.Model):
@@ -47,7 +65,10 @@ class SubjectArea(BilingualName):
     """A subject area (fagområde) such as passports or driving licences."""
 
     slug = models.SlugField(
-        _("short name"), max_length=50, unique=True, validators=[validate_no_cpr]
+        _("short name"),
+        max_length=50,
+        unique=True,
+        validators=[validate_no_cpr, validate_not_kiosk_route],
     )
     kle_code = models.CharField(
         _("KLE code"),

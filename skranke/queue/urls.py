@@ -11,6 +11,9 @@ urlpatterns = [
     path("kiosk/<slug:slug>/start/", kiosk.reset, name="kiosk-reset"),
     path("kiosk/<slug:slug>/draw/", kiosk.draw, name="kiosk-draw"),
     path("kiosk/<slug:slug>/number/<str:token>/", kiosk.number, name="kiosk-number"),
+    # Before the subject areas' pattern, which would take "check-in" for an area otherwise.
+    # Subject areas may not take the kiosk's own words (catalogue.KIOSK_ROUTE_WORDS).
+    path("kiosk/<slug:slug>/check-in/", kiosk.check_in_page, name="kiosk-check-in"),
     path("kiosk/<slug:slug>/<slug:area_slug>/", kiosk.area, name="kiosk-area"),
     path("display/<slug:slug>/", display.display, name="display"),
     path("t/<str:token>/", mobile.ticket_page, name="mobile"),

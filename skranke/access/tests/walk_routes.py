@@ -29,6 +29,7 @@ from skranke.access.tests.walk_world import (
     free_the_held_counter,
     pause_the_held_counter,
 )
+from skranke.booking.models import Appointment
 from skranke.booking.services import hold_slot
 
 SERVING_ALREADY = frozenset({"serving@A"})  # holds a counter, so cannot open a second one
@@ -51,6 +52,18 @@ def _booking_body(world: World) -> dict[str, Any]:
         "name": "Bo Hansen",
         "phone": "30 40 50 60",
     }
+
+
+def _appointment_due_now(world: World) -> None:
+    """Move A's appointment to now (each call is rolled back), so a kiosk can check it in."""
+    now = timezone.now()
+    Appointment.objects.filter(pk=world.a.appointment.pk).update(
+        starts_at=now, ends_at=now + dt.timedelta(minutes=15)
+    )
+
+
+def _check_in_body(world: World) -> dict[str, Any]:
+    return {"code": world.a.appointment.code}
 
 
 # The appointment booked at A; staff with manage_bookings there act on it without its secret
@@ -95,6 +108,14 @@ PAGES: list[Route] = [
         body=lambda w: {"service": w.a.passport.pk},
     ),
     page("queue:kiosk-number", "GET", Needs(Capability.USE_KIOSK)),
+    page("queue:kiosk-check-in", "GET", Needs(Capability.USE_KIOSK)),
+    page(
+        "queue:kiosk-check-in",
+        "POST",
+        Needs(Capability.USE_KIOSK),
+        body=_check_in_body,
+        prepare=_appointment_due_now,
+    ),
     page("queue:kiosk-area", "GET", Needs(Capability.USE_KIOSK)),
     page("queue:display", "GET", Needs(Capability.SHOW_DISPLAY)),
     page("queue:mobile", "GET", TOKEN),
@@ -176,6 +197,12 @@ APIS: list[Route] = [
         "POST /api/v1/tickets",
         PUBLIC,
         body=lambda w: {"location": w.a.location.slug, "service": w.a.passport.slug},
+    ),
+    api(
+        "POST /api/v1/check-ins",
+        Needs(Capability.USE_KIOSK),
+        body=lambda w: {"location": w.a.location.slug, **_check_in_body(w)},
+        prepare=_appointment_due_now,
     ),
     api("GET /api/v1/tickets/{token}", TOKEN),
     api("POST /api/v1/tickets/{token}/cancel", TOKEN),

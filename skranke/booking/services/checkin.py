@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from skranke.booking.errors import BookingRefused
 from skranke.booking.models import Appointment, AppointmentStatus, BookingCalendar, LateArrival
 from skranke.booking.services.bookings import normalise_code
+from skranke.catalogue.models import Service
 from skranke.lib.localtime import local_date, local_zone
 from skranke.organisation.models import Location
 from skranke.queue.errors import IssueRefused
@@ -40,8 +41,8 @@ class CheckInRefused(BookingRefused):
 
     not_found (no such code, or not a code at all), other_centre (``centre`` names the centre
     booked), cancelled, not_today, too_early (``come_back_at``: when check-in opens), too_late
-    (also for a booking already recorded as a no-show; ``walk_in_offered`` says whether a
-    walk-in number can be drawn for the service now instead), checked_in (checked in, but its
+    (also for a booking already recorded as a no-show; ``walk_in_service`` is the service when
+    a walk-in number can be drawn for it now instead, else None), checked_in (checked in, but its
     ticket has gone), and the number system's refusals for a queue not in use (inactive,
     no_queue).
     """
@@ -52,13 +53,17 @@ class CheckInRefused(BookingRefused):
         message: str,
         *,
         come_back_at: dt.datetime | None = None,
-        walk_in_offered: bool = False,
+        walk_in_service: Service | None = None,
         centre: str = "",
     ) -> None:
         super().__init__(code, message)
         self.come_back_at = come_back_at
-        self.walk_in_offered = walk_in_offered
+        self.walk_in_service = walk_in_service
         self.centre = centre
+
+    @property
+    def walk_in_offered(self) -> bool:
+        return self.walk_in_service is not None
 
 
 @dataclass(frozen=True)
@@ -178,7 +183,9 @@ def _check(appointment: Appointment, location: Location, now: dt.datetime) -> No
             if walk_in
             else _("Please speak to a member of staff.")
         )
-        raise CheckInRefused("too_late", f"{late} {advice}", walk_in_offered=walk_in)
+        raise CheckInRefused(
+            "too_late", f"{late} {advice}", walk_in_service=appointment.service if walk_in else None
+        )
 
 
 def _calendar(appointment: Appointment) -> BookingCalendar:

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from ninja import Router
 
-from skranke.queue.api import citizen, staff
+from skranke.queue.api import check_in, citizen, staff
 
 router = Router()
 router.add_router("", citizen.router)
+router.add_router("", check_in.router)
 router.add_router("", staff.router)

@@ -59,7 +59,8 @@ def _ticket_url(request: HttpRequest, ticket: Ticket) -> str:
     return request.build_absolute_uri(reverse("api:ticket", args=[ticket.token]))
 
 
-def _ticket_out(request: HttpRequest, ticket: Ticket) -> TicketOut:
+def ticket_out(request: HttpRequest, ticket: Ticket) -> TicketOut:
+    """Return a drawn number as the kiosk sees it (also answered by check-in)."""
     estimate = estimate_for_ticket(ticket)
     return TicketOut(
         id=ticket.pk,
@@ -94,7 +95,7 @@ def _source(request: HttpRequest) -> Source:
 def draw_number(request: HttpRequest, payload: IssueIn) -> Status[TicketOut]:
     location = get_object_or_404(Location, slug=payload.location, active=True)
     ticket = services.issue_ticket(location, find_service(payload.service), source=_source(request))
-    return Status(201, _ticket_out(request, ticket))
+    return Status(201, ticket_out(request, ticket))
 
 
 def _citizen_ticket(token: str) -> Ticket:

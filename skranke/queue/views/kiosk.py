@@ -1,4 +1,5 @@
-"""The kiosk: a citizen picks a subject area and a service, and gets a number.
+"""The kiosk: a citizen picks a subject area and a service, and gets a number; or checks in for
+an appointment with its reference code and gets the appointment's number.
 
 Pages are plain server-rendered forms, so the kiosk works on a cheap tablet without a script;
 a small script only returns to the start screen after inactivity and prints the ticket.
@@ -12,11 +13,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_POST, require_safe
+from django.views.decorators.http import require_http_methods, require_POST, require_safe
 
 from skranke.access.permissions import Capability, requires
 from skranke.access.ratelimit import rate_limit
 from skranke.access.views import heartbeat_context
+from skranke.booking.models import Appointment, BookingCalendar
+from skranke.booking.services import CHECK_IN_RATE, CHECK_IN_SCOPE, CheckInRefused, check_in
 from skranke.catalogue.models import Service, SubjectArea
 from skranke.lib.ids import parse_id
 from skranke.organisation.hours import centre_today
@@ -54,8 +57,20 @@ def start(request: HttpRequest, slug: str) -> HttpResponse:
     return render(
         request,
         "queue/kiosk/start.html",
-        _context(request, location, today=today, areas=list(areas.values())),
+        _context(
+            request,
+            location,
+            today=today,
+            areas=list(areas.values()),
+            takes_appointments=_takes_appointments(location),
+        ),
     )
+
+
+def _takes_appointments(location: Location) -> bool:
+    """Return True when the centre has an appointment calendar (booked times are kept when it
+    stops taking new ones, so they can still be checked in)."""
+    return BookingCalendar.objects.filter(location=location).exists()
 
 
 @require_safe
@@ -108,6 +123,35 @@ def draw(request: HttpRequest, slug: str) -> HttpResponse:
     return redirect("queue:kiosk-number", slug=slug, token=ticket.token)
 
 
+@require_http_methods(["GET", "HEAD", "POST"])
+@requires(Capability.USE_KIOSK, location_from=kiosk_location)
+def check_in_page(request: HttpRequest, slug: str) -> HttpResponse:
+    """The reference code field (typed, or scanned from the confirmation's QR code by a scanner
+    that types it and presses Enter); posting it checks in."""
+    if request.method == "POST":
+        return _check_in(request, slug)
+    location = kiosk_location(request, slug)
+    return render(request, "queue/kiosk/check_in.html", _context(request, location, refusal=None))
+
+
+@rate_limit(CHECK_IN_SCOPE, CHECK_IN_RATE)
+def _check_in(request: HttpRequest, slug: str) -> HttpResponse:
+    """Check in and show the appointment's number; a refusal says what to do (come back at …,
+    take an ordinary number instead, speak to staff), with no personal data. Attempts are
+    limited per kiosk, so codes cannot be guessed."""
+    location = kiosk_location(request, slug)
+    try:
+        checked_in = check_in(location, request.POST.get("code", ""))
+    except CheckInRefused as refusal:
+        return render(
+            request,
+            "queue/kiosk/check_in.html",
+            _context(request, location, refusal=refusal),
+            status=404 if refusal.code == "not_found" else 409,
+        )
+    return redirect("queue:kiosk-number", slug=slug, token=checked_in.ticket.token)
+
+
 @require_safe
 @requires(Capability.USE_KIOSK, location_from=kiosk_location)
 def number(request: HttpRequest, slug: str, token: str) -> HttpResponse:
@@ -117,6 +161,10 @@ def number(request: HttpRequest, slug: str, token: str) -> HttpResponse:
         Ticket.objects.select_related("queue", "service"), token=token, location=location
     )
     estimate = estimate_for_ticket(ticket)
+    # A checked-in appointment's number says so, with the booked time (nothing personal).
+    appointment_at = (
+        Appointment.objects.filter(ticket=ticket).values_list("starts_at", flat=True).first()
+    )
     mobile_url = request.build_absolute_uri(reverse("queue:mobile", args=[ticket.token]))
     qr_code = segno.make(mobile_url, error="m").svg_data_uri(scale=5, border=2)
     return render(
@@ -130,5 +178,6 @@ def number(request: HttpRequest, slug: str, token: str) -> HttpResponse:
             expected_wait=estimate.expected_wait_minutes,
             mobile_url=mobile_url,
             qr_code=qr_code,
+            appointment_at=appointment_at,
         ),
     )
