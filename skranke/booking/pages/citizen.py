@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+import segno
 from django.conf import settings
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -250,7 +251,14 @@ def appointment_context(
         "refusal": refusal,
         "masked_phone": masked_phone(appointment.phone),
         "masked_email": masked_email(appointment.email),
+        "check_in_qr": check_in_qr(appointment),
     }
+
+
+def check_in_qr(appointment: Appointment) -> str:
+    """Return the reference code as a QR code (an SVG data URI) for the kiosk's scanner, which
+    types what it reads: the code alone, nothing that would let the page be found again."""
+    return str(segno.make(appointment.code, error="m").svg_data_uri(scale=6, border=2))
 
 
 @require_safe
