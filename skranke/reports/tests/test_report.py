@@ -11,6 +11,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from skranke.booking.models import Appointment
 from skranke.queue.models import Ending, Outcome, VisitFact
 from skranke.queue.tests.factories import Centre, make_centre
 from skranke.reports.models import GoalKind, ServiceGoal
@@ -342,7 +343,8 @@ def test_queries_do_not_grow_with_the_visits() -> None:
 
 def test_the_report_reads_the_visit_records_nine_times() -> None:
     """Four statements a period (kpi.period_figures) for this year and the year before, and the
-    counts by subject area, queue and team: the report's reads of the largest table."""
+    counts by subject area, queue and team: the report's reads of the largest table. Nineteen in
+    all, two of them the bookings."""
     centre = make_centre()
     a_week(centre)
     ServiceGoal.objects.create(
@@ -356,3 +358,9 @@ def test_the_report_reads_the_visit_records_nine_times() -> None:
         report_for(centre)
     table = VisitFact._meta.db_table
     assert sum(table in query["sql"] for query in captured.captured_queries) == 9
+    # The rest: the goals in force (a year apart), the bookings a period each
+    # (kpi.appointment_figures), the centres, and the names of subject areas, queues and teams;
+    # the names of booked services too when there are bookings.
+    bookings = Appointment._meta.db_table
+    assert sum(bookings in query["sql"] for query in captured.captured_queries) == 2
+    assert len(captured.captured_queries) == 19
