@@ -105,6 +105,15 @@ def _outside(location_ids: set[int], now: dt.datetime) -> dict[int, Appointment]
     return outside
 
 
+def _hit_since(
+    outside_before: set[int], location_ids: set[int], now: dt.datetime
+) -> list[Appointment]:
+    """Return the bookings outside the hours now that were not before, in order of time."""
+    outside = _outside(location_ids, now)
+    hit = [booking for pk, booking in outside.items() if pk not in outside_before]
+    return sorted(hit, key=lambda booking: (booking.starts_at, booking.pk))
+
+
 class _HeldForPreview(forms.BaseForm):
     """Mixed into the admin's form while the preview is shown, so the form is shown, not saved."""
 
@@ -161,11 +170,9 @@ class ClosurePreviewAdmin(admin.ModelAdmin):
         """Cancel the bookings this change hit, if the request confirmed exactly those; raise
         ClosureNotConfirmed otherwise."""
         change: _Change = getattr(request, _CHANGE_ATTRIBUTE)
-        outside = _outside(change.location_ids, change.now)
-        hit = [booking for pk, booking in outside.items() if pk not in change.outside_before]
+        hit = _hit_since(change.outside_before, change.location_ids, change.now)
         if not hit:
             return
-        hit.sort(key=lambda booking: (booking.starts_at, booking.pk))
         preview = ClosurePreview(hit, action)
         if request.POST.get(CONFIRM_FIELD) != preview.fingerprint:
             raise ClosureNotConfirmed(preview)
@@ -175,6 +182,7 @@ class ClosurePreviewAdmin(admin.ModelAdmin):
         change.notified = len(cancelled)
 
     def tell_notified(self, request: HttpRequest) -> None:
+        """Add to the success messages how many bookings this request cancelled, if any."""
         change: _Change | None = getattr(request, _CHANGE_ATTRIBUTE, None)
         if change is None or not change.notified:
             return
@@ -188,7 +196,7 @@ class ClosurePreviewAdmin(admin.ModelAdmin):
                 change.notified,
             )
             % {"count": change.notified},
-            messages.WARNING,
+            messages.SUCCESS,
         )
 
     def dry_run(
@@ -198,11 +206,10 @@ class ClosurePreviewAdmin(admin.ModelAdmin):
         ids = self.closure_location_ids(objs)
         now = timezone.now()
         with transaction.atomic(using=router.db_for_write(self.model)):
-            before = _outside(ids, now)
+            before = set(_outside(ids, now))
             change()
-            hit = [booking for pk, booking in _outside(ids, now).items() if pk not in before]
+            hit = _hit_since(before, ids, now)
             transaction.set_rollback(True)
-        hit.sort(key=lambda booking: (booking.starts_at, booking.pk))
         return ClosurePreview(hit, action) if hit else None
 
     # Adding and changing ---------------------------------------------------------------------
@@ -297,6 +304,8 @@ class ClosurePreviewAdmin(admin.ModelAdmin):
         return response
 
     def may_preview_deleting(self, response: TemplateResponse) -> bool:
+        """Return True when the delete page ``response`` asks to confirm a deletion that may
+        hit bookings (not one refused for protected rows or missing permissions)."""
         context = response.context_data or {}
         return self.closure_preview_on_delete and not (
             context.get("protected") or context.get("perms_lacking")

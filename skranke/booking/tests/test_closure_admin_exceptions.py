@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import time_machine
 from django.contrib.admin.helpers import ACTION_CHECKBOX_NAME
+from django.contrib.auth.models import Permission
 from django.http import HttpResponse
 from django.test import Client
 from django.urls import reverse
@@ -30,6 +31,7 @@ from skranke.booking.tests.closure_scene import (
 )
 from skranke.messaging.models import Channel
 from skranke.organisation.models import HoursKind, Location, OpeningException
+from skranke.queue.tests.factories import make_staff, make_staff_client
 
 pytestmark = pytest.mark.django_db
 
@@ -343,3 +345,33 @@ def test_bulk_deleting_across_centres_names_the_centres(admin_client: Client, sc
     html = response.content.decode()
     assert scene.location.name in html and scene.other.location.name in html
     assert response.context["closure_preview"].several_centres
+
+
+# An administrator of one centre -------------------------------------------------------------
+
+
+def test_an_administrator_of_one_centre_closes_a_day_there_and_not_elsewhere(
+    scene: Scene, settings: Any
+) -> None:
+    user = make_staff(locations=[scene.location], is_staff=True)
+    user.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="organisation",
+            codename__in=["view_openingexception", "add_openingexception"],
+        )
+    )
+    client = make_staff_client(user)
+    client.cookies[settings.LANGUAGE_COOKIE_NAME] = "en"
+
+    elsewhere = client.post(ADD_URL, exception_form(scene.other.location))
+    assert elsewhere.status_code == 200
+    assert "closure_preview" not in elsewhere.context
+    assert "Select a valid choice" in elsewhere.content.decode()
+
+    data = exception_form(scene.location)
+    preview = client.post(ADD_URL, data)
+    assert previewed(preview) == codes(scene.inside, scene.edge, scene.after_two)
+    assert client.post(ADD_URL, data | confirmation(preview)).status_code == 302
+    scene.inside.refresh_from_db()
+    assert scene.inside.cancelled_by == user
+    assert status(scene.other_centre) == AppointmentStatus.BOOKED
