@@ -197,15 +197,17 @@ def issue_ticket(
     django.core.exceptions.ValidationError (code "cpr") when ``note`` holds a CPR number.
 
     A checked-in appointment (``source`` APPOINTMENT; skranke.booking.services.check_in) is
-    refused only when no active queue at an active centre takes the service: the walk-in rules
-    (hours, cut-off, queue closed for the day, quota) do not apply to a promised time. Its
-    number comes from the same daily sequence, so it uses up one of the quota's numbers: walk-ins
-    are issued while fewer than the quota have been issued in all, appointments always. More
-    numbers than the quota are thus only ever issued to appointments.
+    refused only when the service is not in use or no active queue at an active centre takes
+    it: the walk-in rules (hours, cut-off, queue closed for the day, quota) do not apply to a
+    promised time. Its number comes from the same daily sequence, so it uses up one of the
+    quota's numbers: walk-ins are issued while fewer than the quota have been issued in all,
+    appointments always. More numbers than the quota are thus only ever issued to appointments.
     """
     validate_no_cpr(note)
     now = resolve_now(now)
     appointment = source == Source.APPOINTMENT
+    if appointment and not service.active:
+        raise IssueRefused("inactive", _("This service is not in use."))
     if not appointment and not (service.active and service.walk_in):
         raise IssueRefused("not_walk_in", _("This service needs an appointment."))
     queue = queue_for_service(location, service)

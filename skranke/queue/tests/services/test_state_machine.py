@@ -110,7 +110,9 @@ class FloorMachine(FloorModel, RuleBasedStateMachine):
         def draw() -> Ticket:
             return services.issue_ticket(self.centre.location, service, **arguments)
 
-        if (queue.pk, day) in self.closures:
+        # A queue closed for the day takes no walk-ins, but a checked-in appointment still gets
+        # its number: the time was promised.
+        if (queue.pk, day) in self.closures and kind != "appointment":
             self.refused(IssueRefused, "queue_closed", draw)
             return multiple()
         ticket = draw()
