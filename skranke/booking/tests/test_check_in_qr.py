@@ -53,7 +53,7 @@ def test_confirmation_and_manage_pages_show_the_code_as_a_qr_code(booking: Booki
     expected = segno.make(code, error="m").svg_data_uri(scale=6, border=2)
     for page in pages:
         assert qr_images(page) == [expected]
-        assert "hold this QR code up to the scanner" in page
+        assert "hold QR-koden op foran scanneren" in page
         assert booked.appointment.display_code in page
         # The QR code holds the code alone, not the link with its secret.
         assert booked.secret not in expected

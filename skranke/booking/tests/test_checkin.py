@@ -130,7 +130,7 @@ def test_too_late_offers_a_walk_in_number_only_where_the_service_takes_walk_ins_
     assert offered.walk_in_offered
     assert not no_walk_ins.walk_in_offered
     assert not refuse.walk_in_offered
-    assert "staff" in refuse.message
+    assert "medarbejder" in refuse.message
     assert {offered.code, no_walk_ins.code, refuse.code} == {"too_late"}
 
 

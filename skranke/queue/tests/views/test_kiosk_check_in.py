@@ -82,7 +82,7 @@ def test_the_start_screen_offers_check_in_where_the_centre_takes_appointments(
 
     assert "check-in/" not in without.content.decode()
     assert f'href="/kiosk/{centre.location.slug}/check-in/"' in with_calendar.content.decode()
-    assert "I have an appointment" in text_of(with_calendar)
+    assert "Jeg har en tid" in text_of(with_calendar)
 
 
 def test_the_code_field_is_big_focused_and_labelled(booking: BookingCentre, kiosk: Client) -> None:
@@ -114,7 +114,7 @@ def test_check_in_shows_the_appointments_number_without_personal_data(
     assert appointment.status == AppointmentStatus.CHECKED_IN
     page = text_of(number_page)
     local = timezone.localtime(appointment.starts_at)
-    assert f"You are checked in for your appointment at {local:%H:%M}" in page
+    assert f"Du er tjekket ind til din tid kl. {local:%H:%M}" in page
     assert ticket.display_number in page
     assert "Anna" not in page and "anna@example.com" not in page and "Jensen" not in page
 
@@ -125,7 +125,7 @@ def test_an_unknown_code_asks_again(booking: BookingCentre, kiosk: Client) -> No
     missing = kiosk.post(check_in_url(booking), {})
 
     assert (response.status_code, nonsense.status_code, missing.status_code) == (404, 404, 404)
-    assert "We cannot find a booking with that code" in text_of(response)
+    assert "Vi kan ikke finde en booking med den kode" in text_of(response)
     assert 'aria-invalid="true"' in response.content.decode()
     assert 'role="alert"' in response.content.decode()
     assert not Ticket.objects.exists()
@@ -138,7 +138,7 @@ def test_too_early_says_when_to_come_back(booking: BookingCentre, kiosk: Client)
 
     opens = timezone.localtime(appointment.starts_at - dt.timedelta(minutes=15))
     assert response.status_code == 409
-    assert f"check in from {opens:%H:%M}" in text_of(response)
+    assert f"tjek ind fra kl. {opens:%H:%M}" in text_of(response)
     assert 'name="code"' not in response.content.decode()
     assert not Ticket.objects.exists()
 
@@ -155,7 +155,7 @@ def test_too_late_offers_an_ordinary_number_drawn_the_walk_in_way(
     assert response.status_code == 409
     assert f'action="/kiosk/{booking.location.slug}/draw/"' in page
     assert f'name="service" value="{booking.passport.pk}"' in page
-    assert "Take an ordinary number for" in text_of(response)
+    assert "Tag et almindeligt nummer til" in text_of(response)
     assert drawn.status_code == 302
     assert Ticket.objects.get().priority == Priority.NORMAL
 
@@ -170,7 +170,7 @@ def test_too_late_where_the_centre_refuses_late_arrivals_asks_them_to_speak_to_s
     response = kiosk.post(check_in_url(booking), {"code": appointment.code})
 
     assert response.status_code == 409
-    assert "Please speak to a member of staff" in text_of(response)
+    assert "Henvend dig venligst til en medarbejder" in text_of(response)
     assert "/draw/" not in response.content.decode()
 
 
@@ -184,7 +184,7 @@ def test_another_centres_booking_names_that_centre(booking: BookingCentre, centr
     response = client.post(f"/kiosk/{other.location.slug}/check-in/", {"code": appointment.code})
 
     assert response.status_code == 409
-    assert f"This booking is at {centre.location.name}" in text_of(response)
+    assert f"Denne booking er i {centre.location.name}" in text_of(response)
 
 
 def test_who_may_use_the_check_in_page(booking: BookingCentre) -> None:
@@ -244,7 +244,7 @@ def test_subject_areas_cannot_take_the_kiosks_own_words() -> None:
         area.full_clean()
 
     assert own_words <= KIOSK_ROUTE_WORDS
-    assert "used by the kiosk's own pages" in str(refused.value.message_dict["slug"])
+    assert "bruges af kioskens egne sider" in str(refused.value.message_dict["slug"])
     for word in KIOSK_ROUTE_WORDS:
         with pytest.raises(ValidationError):
             SubjectArea(name=f"Område {word}", slug=word).full_clean()
