@@ -115,9 +115,9 @@ def test_shortening_a_day_lists_the_bookings_and_cancels_them_once_confirmed(
     page.locator('input[name="_save"]').click()
 
     # The bookings hit, before anything is saved.
-    preview = page.get_by_role("region", name=re.compile("2 bookings"))
+    preview = page.get_by_role("region", name=re.compile("aflyser 2 bookinger"))
     expect(preview).to_be_visible()
-    expect(preview.get_by_role("alert")).to_contain_text("Nothing has been saved yet")
+    expect(preview.get_by_role("alert")).to_contain_text("Intet er gemt endnu")
     rows = preview.locator("tbody tr")
     expect(rows).to_have_count(2)
     for row, appointment in zip(rows.all(), hit, strict=True):
@@ -138,7 +138,7 @@ def test_shortening_a_day_lists_the_bookings_and_cancels_them_once_confirmed(
     page.locator('input[name="_save"]').click()
     expect(page).to_have_url(re.compile(r"/admin/organisation/location/$"))
     expect(page.locator(".messagelist")).to_contain_text(
-        "2 bookings were cancelled and their citizens sent a message"
+        "2 bookinger blev aflyst, og borgerne fik en besked"
     )
     checked_by_axe(page, browser_problems, "centre list after the closure", inlines=False)
     screenshot(page, "admin-closure-saved")
@@ -172,7 +172,7 @@ def test_deleting_an_extra_opening_day_lists_its_bookings_on_the_confirmation_pa
     page.get_by_role("button", name="Log ind").click()
     expect(page).to_have_url(f"{asgi_server.url}{path}")
 
-    preview = page.get_by_role("region", name=re.compile("Deleting this cancels 1 booking"))
+    preview = page.get_by_role("region", name=re.compile("Sletningen aflyser 1 booking"))
     expect(preview.locator("tbody tr")).to_have_count(1)
     expect(preview.locator("tbody tr")).to_contain_text(hit.display_code)
     checked_by_axe(page, browser_problems, "deleting a day with a booking", inlines=False)
@@ -180,7 +180,7 @@ def test_deleting_an_extra_opening_day_lists_its_bookings_on_the_confirmation_pa
 
     page.get_by_role("button", name="Ja, jeg er sikker").click()
     expect(page).to_have_url(re.compile(r"/admin/organisation/openingexception/$"))
-    expect(page.locator(".messagelist")).to_contain_text("1 booking was cancelled")
+    expect(page.locator(".messagelist")).to_contain_text("1 booking blev aflyst")
     hit.refresh_from_db()
     assert hit.cancel_reason == CancelReason.CLOSURE
     checked_by_axe(page, browser_problems, "the days after deleting", inlines=False)
