@@ -18,6 +18,10 @@ same for adding, changing and deleting, through the admin's own save and delete 
 3. Submitted again with the same fingerprint, the change is saved and the bookings are cancelled
    and their citizens notified (cancel_for_closure) in the same transaction. If the bookings hit
    changed meanwhile, the fingerprint no longer matches and the list is shown again.
+
+Step 1 first locks the centres concerned (skranke.booking.services.centre_lock), in the
+admin's transaction, so a booking made at the same moment either commits before the bookings
+are read (and is hit like the others) or waits and is refused by the new hours.
 """
 
 from __future__ import annotations
@@ -43,6 +47,7 @@ from skranke.access.admin_scope import CENTRE_PATHS
 from skranke.booking.models import Appointment
 from skranke.booking.pages.common import site_url
 from skranke.booking.services import bookings_hit, cancel_for_closure
+from skranke.booking.services.centre_lock import lock_centres
 from skranke.organisation.models import Location
 
 CONFIRM_FIELD = "_closure_confirm"
@@ -163,6 +168,10 @@ class ClosurePreviewAdmin(admin.ModelAdmin):
 
     def _begin(self, request: HttpRequest, objs: Iterable[models.Model]) -> None:
         ids = self.closure_location_ids(objs)
+        # The centres' locks before anything is read or saved, held until the admin's
+        # transaction commits: a booking at these centres waits for this change and then
+        # checks its time against the new hours (skranke.booking.services.centre_lock).
+        lock_centres(ids)
         now = timezone.now()
         setattr(request, _CHANGE_ATTRIBUTE, _Change(ids, now, set(_outside(ids, now))))
 

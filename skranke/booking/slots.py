@@ -313,6 +313,31 @@ def check_slot(
     )
 
 
+def lies_within(
+    start: dt.datetime, end: dt.datetime, intervals: list[Interval[dt.datetime]]
+) -> bool:
+    """Return True when ``start``–``end`` lies within one of the opening ``intervals``: what a
+    booking must do to stay booked when the hours change (skranke.booking.services.closures)."""
+    return any(interval.start <= start and end <= interval.end for interval in intervals)
+
+
+def check_open(location: Location, start: dt.datetime, end: dt.datetime) -> None:
+    """Raise BookingRefused "closed" unless ``start``–``end`` lies within one attendance opening
+    interval of its local day, as the hours in the database say now.
+
+    The booking writes ask it again inside their transaction, having taken the centre's lock
+    (skranke.booking.services.centre_lock), so a change of hours saved meanwhile refuses them.
+    """
+    hours = day_hours(location, local_date(start))
+    if hours.is_closed_all_day:
+        raise _closed(hours)
+    if not lies_within(start, end, hours.intervals):
+        raise BookingRefused(
+            "closed",
+            _("The centre's opening hours have changed and it is closed at that time."),
+        )
+
+
 def appointments_booked_on(location: Location, day: dt.date) -> int:
     """Return how many appointments are booked (not cancelled) at ``location`` starting on the
     local date ``day``: the staff home's "appointments today"."""

@@ -70,6 +70,10 @@ list the bookings hit before saving and cancel them on saving, skranke.booking.c
   still booked at the time read is cancelled (reason "closure", by ``staff``), its places given
   back, its citizen sent the closure notice with a link to choose a new time, and the audit log
   written; in the caller's transaction.
+- ``lock_centre(location_id)`` / ``lock_centres(location_ids)`` (skranke.booking.services
+  .centre_lock): the centre's lock, which a change of hours takes before it saves and every
+  booking write takes first, then checking its time against the hours again, so a booking made
+  at the moment a closure is saved is either cancelled by it or refused.
 
 Links (the secret is only ever in a path, and masked in logs):
 

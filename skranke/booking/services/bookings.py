@@ -1,9 +1,17 @@
 """Booking, moving and cancelling appointments, and finding one by its code.
 
-Every write is one transaction: the limits' guard rows first (skranke.booking.services.limits),
-then the holds it uses or gives back, then the calendar's ticks (skranke.booking.capacity), then
-the appointment, its messages and, for staff, the audit entry. That fixed order keeps parallel
-writers from waiting for each other in a circle; the ticks decide who gets the last place.
+Every write is one transaction: the centre's lock first (skranke.booking.services.centre_lock),
+then the limits' guard rows (skranke.booking.services.limits), then the holds it uses or gives
+back, then the calendar's ticks (skranke.booking.capacity), then the appointment, its messages
+and, for staff, the audit entry. That fixed order keeps parallel writers from waiting for each
+other in a circle; the ticks decide who gets the last place.
+
+A booking, a held booking and a move check the time against the opening hours twice: before the
+transaction, for a quick refusal, and inside it, after the centre's lock, against the hours as
+committed then (skranke.booking.slots.check_open). A change of hours takes the same lock before
+it saves and cancels the bookings it leaves outside, so a booking can never slip into hours
+closed at that moment without its citizen being told. The price: the booking writes at one
+centre wait for each other on that lock, for the few milliseconds of each transaction.
 """
 
 from __future__ import annotations
@@ -22,7 +30,7 @@ from django.utils.translation import gettext_lazy as _
 from skranke.access.permissions import Capability, user_has_capability
 from skranke.audit.services import record_action
 from skranke.booking.capacity import Ledger
-from skranke.booking.errors import BookingNotFound, BookingRefused, SlotTaken
+from skranke.booking.errors import BookingError, BookingNotFound, BookingRefused, SlotTaken
 from skranke.booking.models import (
     CODE_ALPHABET,
     CODE_LENGTH,
@@ -33,11 +41,12 @@ from skranke.booking.models import (
     Hold,
     secret_digest,
 )
+from skranke.booking.services.centre_lock import lock_centre
 from skranke.booking.services.contact import ContactDetails
 from skranke.booking.services.holds import find_hold, give_back_lapsed_holds
 from skranke.booking.services.limits import check_contact_limit
 from skranke.booking.services.notify import Notice, send_notice
-from skranke.booking.slots import booking_setup, check_slot, next_free_slots
+from skranke.booking.slots import booking_setup, check_open, check_slot, next_free_slots
 from skranke.catalogue.models import Service
 from skranke.organisation.models import Location
 
@@ -88,8 +97,9 @@ def book(
     ``contact`` comes from clean_contact. ``staff`` is the employee booking on the phone
     (source "phone"; needs manage_bookings at the centre; not limited per contact); None for a
     citizen online. Sends the confirmation unless told not to. Raises NotBookable,
-    BadBookingInput and BookingRefused "closed" (check_slot), BookingRefused "contact_limit",
-    SlotTaken with the next free slots, and PermissionDenied.
+    BadBookingInput and BookingRefused "closed" (check_slot; with the next free slots when the
+    hours changed while booking, check_open), BookingRefused "contact_limit", SlotTaken with the
+    next free slots, and PermissionDenied.
     """
     now = now or timezone.now()
     if staff is not None:
@@ -112,8 +122,10 @@ def book_held(
 ) -> Booked:
     """Book the slot held by ``token`` (hold_slot), keeping the hold's places.
 
-    A hold that has lapsed is booked afresh when its time can still be booked. Raises
-    BookingNotFound "hold_gone" when there is no such hold, and otherwise what book raises.
+    A hold that has lapsed is booked afresh when its time can still be booked. A live hold's
+    time is checked against the hours again (a closure may have been saved since it was held).
+    Raises BookingNotFound "hold_gone" when there is no such hold, and otherwise what book
+    raises.
     """
     now = now or timezone.now()
     hold = find_hold(token)
@@ -155,6 +167,8 @@ def _book(
     secret = secrets.token_urlsafe(16)
     try:
         with transaction.atomic():
+            # The centre's lock first, then the hours as committed now (see the module's text).
+            check_open(lock_centre(location.pk), start, end)
             if staff is None:
                 check_contact_limit(service, contact, now)
             if hold is None or not _use_hold(hold, now):
@@ -184,11 +198,24 @@ def _book(
                 send_notice(appointment, Notice.BOOKED, secret=secret, site_url=site_url)
             if staff is not None:
                 record_action(staff, "appointment_booked", appointment, _audit(appointment))
-    except SlotTaken as taken:
-        raise taken.with_next_free(
-            next_free_slots(location, service, start, people=people, now=now)
-        ) from None
+    except BookingRefused as refused:
+        raise _with_next_free(refused, location, service, start, people, now) from None
     return Booked(appointment, secret)
+
+
+def _with_next_free(
+    refused: BookingRefused,
+    location: Location,
+    service: Service,
+    start: dt.datetime,
+    people: int,
+    now: dt.datetime,
+) -> BookingError:
+    """Return the refusal of a write's transaction, with the next free slots when it is about
+    the time (taken, or closed meanwhile)."""
+    if not isinstance(refused, SlotTaken) and refused.code != "closed":
+        return refused
+    return refused.with_next_free(next_free_slots(location, service, start, people=people, now=now))
 
 
 def _use_hold(hold: Hold, now: dt.datetime) -> bool:
@@ -267,7 +294,8 @@ def move_appointment(
     ``secret`` is the link secret the citizen acted with; staff (``staff``, without it) get the
     secret replaced by a new one, which the "moved" message links with. Raises BookingRefused
     ("cancelled", "started", "changed" when moved or cancelled meanwhile), what check_slot
-    raises, SlotTaken with the next free slots, and PermissionDenied.
+    raises (and "closed" with the next free slots when the hours changed while moving,
+    check_open), SlotTaken with the next free slots, and PermissionDenied.
     """
     now = now or timezone.now()
     location, service = appointment.location, appointment.service
@@ -283,6 +311,8 @@ def move_appointment(
     old_start, old_end = appointment.starts_at, appointment.ends_at
     try:
         with transaction.atomic():
+            # The centre's lock first, then the hours as committed now (see the module's text).
+            check_open(lock_centre(location.pk), start, end)
             moved = Appointment.objects.filter(
                 pk=appointment.pk,
                 status=AppointmentStatus.BOOKED,
@@ -314,10 +344,8 @@ def move_appointment(
             if staff is not None:
                 details = _audit(appointment) | {"moved_from": old_start}
                 record_action(staff, "appointment_moved", appointment, details)
-    except SlotTaken as taken:
-        raise taken.with_next_free(
-            next_free_slots(location, service, start, people=people, now=now)
-        ) from None
+    except BookingRefused as refused:
+        raise _with_next_free(refused, location, service, start, people, now) from None
     return Booked(appointment, new_secret)
 
 

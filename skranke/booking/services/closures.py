@@ -5,7 +5,10 @@ A booking must lie within one attendance opening interval of its local day, as i
 was booked (skranke.booking.slots.check_slot). When an administrator closes a day or shortens
 the hours, the bookings that no longer do are hit: the admin lists them before saving
 (skranke.booking.closure_admin) and, once confirmed, cancels them here in the transaction that
-saves the new hours, so the hours and the cancellations stand or fall together.
+saves the new hours, so the hours and the cancellations stand or fall together. That transaction
+holds the centre's lock from before it saves, which every booking write takes too before it
+checks its time against the hours again (skranke.booking.services.centre_lock), so no booking
+slips in between the new hours and the reading of the bookings they hit.
 """
 
 from __future__ import annotations
@@ -21,17 +24,11 @@ from skranke.audit.services import record_action
 from skranke.booking.capacity import Ledger
 from skranke.booking.models import Appointment, AppointmentStatus, CancelReason
 from skranke.booking.services.notify import Notice, send_notice
+from skranke.booking.slots import lies_within
 from skranke.lib.intervals import Interval
 from skranke.lib.localtime import local_date
 from skranke.organisation.hours import opening_intervals
 from skranke.organisation.models import Location
-
-
-def _lies_within(appointment: Appointment, intervals: list[Interval[dt.datetime]]) -> bool:
-    return any(
-        interval.start <= appointment.starts_at and appointment.ends_at <= interval.end
-        for interval in intervals
-    )
 
 
 def bookings_hit(location: Location, *, now: dt.datetime | None = None) -> list[Appointment]:
@@ -57,7 +54,7 @@ def bookings_hit(location: Location, *, now: dt.datetime | None = None) -> list[
         day = local_date(appointment.starts_at)
         if day not in intervals_on:
             intervals_on[day] = opening_intervals(location, day)
-        if not _lies_within(appointment, intervals_on[day]):
+        if not lies_within(appointment.starts_at, appointment.ends_at, intervals_on[day]):
             hit.append(appointment)
     return hit
 
