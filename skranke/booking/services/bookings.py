@@ -168,6 +168,7 @@ def _book(
     try:
         with transaction.atomic():
             # The centre's lock first, then the hours as committed now (see the module's text).
+            # The writes at one centre queue here, a few milliseconds each.
             check_open(lock_centre(location.pk), start, end)
             if staff is None:
                 check_contact_limit(service, contact, now)
@@ -312,6 +313,7 @@ def move_appointment(
     try:
         with transaction.atomic():
             # The centre's lock first, then the hours as committed now (see the module's text).
+            # The writes at one centre queue here, a few milliseconds each.
             check_open(lock_centre(location.pk), start, end)
             moved = Appointment.objects.filter(
                 pk=appointment.pk,

@@ -14,15 +14,19 @@ bookings they hit, before its transaction commits. Then a booking (or a held boo
 for a time the new hours close starts in another thread. Once it has finished or waits for a
 lock (polled, bounded), the closure goes on and commits.
 
-Tried without the fix (both sides' locks and the second check removed, the code restored
-afterwards): every race failed on PostgreSQL, the booking committed into the closed hours while
-the closure was paused, the closure committed without seeing it, and ``bookings_hit`` listed it
-afterwards, uncancelled and unnotified. Without only the closure side's lock (``lock_centres``
-in ClosurePreviewAdmin._begin) the races through the exceptions' pages failed the same way,
-while the one through the centre's page still passed (saving the centre updates its row, which
-locks it as well). The held booking also failed without the fix when not racing at all
-(``test_a_time_held_before_a_closure_is_not_booked_after_it``, on both databases): a live hold
-was booked without looking at the hours again.
+Tried without the fix (on PostgreSQL, the code restored afterwards):
+
+- Both locks and the second check removed (the code as before): all seven tests failed; in every
+  race the booking went through into the hours being closed while the closure was paused, and
+  the closure committed without seeing it, so it stayed booked and its citizen was never told.
+- The booking side checking again inside its transaction, but without taking the lock: the six
+  races failed the same way (the check read the old hours, the closure being uncommitted).
+- Only the closure side's lock removed (``lock_centres`` in ClosurePreviewAdmin._begin): the
+  races through the exceptions' pages failed the same way; the one through the centre's page
+  still passed, as saving the centre updates its row, which locks it too.
+- The held booking failed without the fix even when not racing
+  (``test_a_time_held_before_a_closure_is_not_booked_after_it``, which runs on both databases):
+  a live hold was booked without looking at the hours again.
 """
 
 from __future__ import annotations
