@@ -10,15 +10,7 @@
   if (!page || !window.fetch || !window.DOMParser) { return; }
   var panelUrl = page.getAttribute("data-panel-url");
   var loginUrl = page.getAttribute("data-login-url");
-  var stateLine = document.getElementById("live-state");
   var refreshMs = (parseInt(page.getAttribute("data-refresh-seconds"), 10) || 60) * 1000;
-
-  function say(state) {
-    if (!stateLine) { return; }
-    var text = stateLine.getAttribute("data-text-" + state);
-    if (text && stateLine.textContent !== text) { stateLine.textContent = text; }
-    stateLine.classList.toggle("live-state-lost", state !== "open");
-  }
 
   function focusedLink(container) {
     var active = document.activeElement;
@@ -74,38 +66,5 @@
   }
   window.setInterval(refresh, refreshMs);
 
-  if (window.EventSource) {
-    var streamUrl = page.getAttribute("data-live-events");
-    var kinds = (page.getAttribute("data-live-kinds") || "").split(/\s+/).filter(Boolean);
-    var lastEventId = "";
-    var connect = function () {
-      var address = streamUrl;
-      if (lastEventId) {
-        address += (address.indexOf("?") === -1 ? "?" : "&") + "last_event_id=" + encodeURIComponent(lastEventId);
-      }
-      var source = new EventSource(address);
-      source.addEventListener("open", function () { say("open"); });
-      source.addEventListener("snapshot", function (event) {
-        if (event.lastEventId) { lastEventId = event.lastEventId; }
-        // Every snapshot refreshes, the first one too: something may have happened between
-        // rendering the page and the stream's start, and a later one follows a gap.
-        refresh();
-        say("open");
-      });
-      kinds.forEach(function (kind) {
-        source.addEventListener(kind, function (event) {
-          if (event.lastEventId) { lastEventId = event.lastEventId; }
-          refresh();
-        });
-      });
-      source.addEventListener("error", function () {
-        say("reconnecting");
-        if (source.readyState === EventSource.CLOSED) {
-          source.close();
-          window.setTimeout(connect, 2000);
-        }
-      });
-    };
-    connect();
-  }
+  window.skrankeFollowStream(page, refresh);
 })();

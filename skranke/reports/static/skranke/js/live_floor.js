@@ -11,7 +11,6 @@
     window.htmx.config.attributesToSettle = ["class", "width", "height"];
   }
   var panel = document.getElementById("floor-panel");
-  var stateLine = document.getElementById("live-state");
   var silentMs = (parseInt(page.getAttribute("data-silent-seconds"), 10) || 60) * 1000;
 
   // Devices ---------------------------------------------------------------------------------
@@ -41,47 +40,7 @@
     }, 150);
   }
 
-  function say(state) {
-    if (!stateLine) { return; }
-    var text = stateLine.getAttribute("data-text-" + state);
-    if (text && stateLine.textContent !== text) { stateLine.textContent = text; }
-    stateLine.classList.toggle("live-state-lost", state !== "open");
-  }
-
-  if (window.EventSource) {
-    var streamUrl = page.getAttribute("data-live-events");
-    var kinds = (page.getAttribute("data-live-kinds") || "").split(/\s+/).filter(Boolean);
-    var lastEventId = "";
-    var connect = function () {
-      var address = streamUrl;
-      if (lastEventId) {
-        address += (address.indexOf("?") === -1 ? "?" : "&") + "last_event_id=" + encodeURIComponent(lastEventId);
-      }
-      var source = new EventSource(address);
-      source.addEventListener("open", function () { say("open"); });
-      source.addEventListener("snapshot", function (event) {
-        if (event.lastEventId) { lastEventId = event.lastEventId; }
-        // Every snapshot refreshes the panel, the first one too: something may have happened
-        // between rendering the page and the stream's start, and a later one follows a gap.
-        refresh();
-        say("open");
-      });
-      kinds.forEach(function (kind) {
-        source.addEventListener(kind, function (event) {
-          if (event.lastEventId) { lastEventId = event.lastEventId; }
-          refresh();
-        });
-      });
-      source.addEventListener("error", function () {
-        say("reconnecting");
-        if (source.readyState === EventSource.CLOSED) {
-          source.close();
-          window.setTimeout(connect, 2000);
-        }
-      });
-    };
-    connect();
-  }
+  window.skrankeFollowStream(page, refresh);
 
   // A refresh after the sign-in ran out comes back as the login page: go there instead.
   document.body.addEventListener("htmx:beforeSwap", function (event) {
