@@ -5,7 +5,8 @@ calls and finish, the no-show sweep) with the clock set to when it would have ha
 staff day view and the live floor show what a real morning leaves behind.
 
 Made once a day: when the centre already has a booking of today that is no longer just booked,
-nothing is added. Near midnight, only what fits into today is made.
+nothing is added. In the first hours after midnight, when the morning has not happened yet,
+nothing is made.
 """
 
 from __future__ import annotations
@@ -34,8 +35,17 @@ from skranke.queue.errors import IllegalTransition
 from skranke.queue.models import CounterSession, Outcome
 
 SERVICE = "pas-voksen"
-# Minutes from now to each booked time, and who booked it.
-SERVED, CALLED, WAITING, NO_SHOW, CANCELLED = -50, -10, 10, -70, 90
+# Each state's booked time: the first free slot between these minutes from now. A no-show's
+# window has closed (5 minutes late at most); the served one was over before the called one
+# was called; the waiting one is within its check-in window now (15 minutes early, 5 late).
+SERVED, CALLED, WAITING, NO_SHOW, CANCELLED = "served", "called", "waiting", "no_show", "cancelled"
+WINDOWS = {
+    NO_SHOW: (-90, -61),
+    SERVED: (-60, -30),
+    CALLED: (-14, 5),
+    WAITING: (-4, 15),
+    CANCELLED: (60, 180),
+}
 PEOPLE = {
     SERVED: ("Karen Holm", "22334455"),
     CALLED: ("Jonas Berg", "22334466"),
@@ -59,44 +69,58 @@ def load_appointments_today(location: Location, now: dt.datetime | None = None) 
     service = Service.objects.filter(slug=SERVICE).first()
     if service is None:
         return 0
-    first_action = now + dt.timedelta(minutes=min(PEOPLE) - 60)
+    first_action = now + dt.timedelta(minutes=WINDOWS[NO_SHOW][0] - 60)
     if local_date(first_action) != today:
         return 0  # just after midnight: the morning has not happened yet
-    booked: dict[int, Appointment] = {}
-    for minutes in sorted(PEOPLE):
-        appointment = _book_near(location, service, now + dt.timedelta(minutes=minutes), minutes)
+    booked: dict[str, Appointment] = {}
+    for state, (earliest, latest) in WINDOWS.items():
+        appointment = _book_between(
+            location,
+            service,
+            now + dt.timedelta(minutes=earliest),
+            now + dt.timedelta(minutes=latest),
+            PEOPLE[state],
+        )
         if appointment is not None:
-            booked[minutes] = appointment
+            booked[state] = appointment
     session = _open_counter(location, first_action)
-    steps: list[tuple[int, Callable[[Appointment], None]]] = []
+    steps: list[tuple[str, Callable[[Appointment], None]]] = []
     if session is not None:
-        steps += [(SERVED, lambda a: _serve(session, a)), (CALLED, lambda a: _call(session, a))]
+        steps += [
+            (SERVED, lambda a: _serve(session, a)),
+            (CALLED, lambda a: _call(session, a, now)),
+        ]
     steps += [
         (WAITING, lambda a: _check_in(a, now)),
         (CANCELLED, lambda a: _cancel(a, now)),
     ]
-    for minutes, step in steps:
-        if minutes in booked:
-            step(booked[minutes])
+    for state, step in steps:
+        if state in booked:
+            step(booked[state])
     # The window of the one nobody came for has closed: the sweep records it.
     record_no_shows(now)
     return len(booked)
 
 
-def _book_near(
-    location: Location, service: Service, target: dt.datetime, minutes: int
+def _book_between(
+    location: Location,
+    service: Service,
+    earliest: dt.datetime,
+    latest: dt.datetime,
+    person: tuple[str, str],
 ) -> Appointment | None:
-    """Book the free slot nearest after ``target`` as if two hours before it."""
-    booked_at = target - dt.timedelta(hours=2)
+    """Book the first free slot starting from ``earliest`` to ``latest``, as if two hours before
+    ``earliest``; None when there is none."""
+    booked_at = earliest - dt.timedelta(hours=2)
     try:
         slots = [
             slot
-            for slot in free_slots(location, service, local_date(target), now=booked_at)
-            if slot.start >= target
+            for slot in free_slots(location, service, local_date(earliest), now=booked_at)
+            if earliest <= slot.start <= latest
         ]
         if not slots:
             return None
-        name, phone = PEOPLE[minutes]
+        name, phone = person
         contact = clean_contact(name, phone=phone, language="da")
         done = book(
             location, service, slots[0].start, contact, send_confirmation=False, now=booked_at
@@ -136,11 +160,12 @@ def _serve(session: CounterSession, appointment: Appointment) -> None:
         return
 
 
-def _call(session: CounterSession, appointment: Appointment) -> None:
+def _call(session: CounterSession, appointment: Appointment, now: dt.datetime) -> None:
     arrived = appointment.starts_at - dt.timedelta(minutes=6)
     ticket = check_in(appointment.location, appointment.code, now=arrived).ticket
     try:
-        queue.call_ticket(session, ticket, session.staff, now=appointment.starts_at)
+        called = min(appointment.starts_at, now)
+        queue.call_ticket(session, ticket, session.staff, now=called)
     except IllegalTransition:
         return
 

@@ -142,8 +142,20 @@ def _assert_appointments_at_every_centre() -> None:
     assert not Message.objects.exists()  # the demo's appointments are not confirmed
 
 
-@time_machine.travel(dt.datetime(2026, 11, 10, 10, 30, tzinfo=dt.UTC), tick=True)
-def test_demo_has_appointments_today_in_every_state() -> None:
+# Two moments: the 15-minute grid of passport appointments falls differently against each.
+@pytest.mark.parametrize(
+    "moment",
+    [
+        dt.datetime(2026, 11, 10, 10, 30, tzinfo=dt.UTC),
+        dt.datetime(2026, 12, 7, 4, 50, tzinfo=dt.UTC),
+    ],
+)
+def test_demo_has_appointments_today_in_every_state(moment: dt.datetime) -> None:
+    with time_machine.travel(moment, tick=True):
+        _assert_appointments_today_in_every_state()
+
+
+def _assert_appointments_today_in_every_state() -> None:
     load_demo()
     around_the_clock = Location.objects.get(always_open=True)
     today = local_date(timezone.now())
