@@ -176,7 +176,10 @@ def test_too_early_and_too_late_are_answered_as_the_centre_chose(
         later.starts_at.astimezone(local_zone()).date()
         != earlier.starts_at.astimezone(local_zone()).date()
     ):
-        pytest.skip("the quarters around local midnight are on two days")
+        pytest.skip(
+            "run within a quarter of an hour of local midnight: the too-early and too-late "
+            "bookings would fall on two days"
+        )
 
     with open_screens(browser) as screens:
         kiosk = screens.open("kiosk", TABLET, touch=True)

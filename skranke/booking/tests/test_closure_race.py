@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -65,12 +64,12 @@ from skranke.booking.tests.closure_scene import (
 )
 from skranke.booking.tests.factories import BookingCentre, at, citizen
 from skranke.organisation.models import HoursKind, OpeningException
+from skranke.testing.waiting import wait_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 # Bounds only: a hang ends the test instead of the run.
 WAIT_SECONDS = 60.0
-POLL_SECONDS = 0.05
 
 EXCEPTIONS_URL = reverse("admin:organisation_openingexception_changelist")
 
@@ -202,10 +201,11 @@ def race_with_closure(
         assert saved.wait(WAIT_SECONDS) or closure_done.is_set()
         assert not closure_done.is_set(), closed
         write_thread = in_thread(booking_write, written, write_done)
-        for _poll in range(int(WAIT_SECONDS / POLL_SECONDS)):
-            if write_done.is_set() or someone_waits_for_a_lock():
-                break
-            time.sleep(POLL_SECONDS)
+        wait_for(
+            lambda: write_done.is_set() or someone_waits_for_a_lock(),
+            WAIT_SECONDS,
+            "the booking neither ended nor waited for a lock",
+        )
     finally:
         release.set()
         closure_thread.join(WAIT_SECONDS)

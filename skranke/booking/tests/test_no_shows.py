@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -33,6 +32,7 @@ from skranke.booking.services.checkin import CheckInRefused, check_in
 from skranke.booking.tests.factories import BookingCentre, at, citizen, make_booking_centre
 from skranke.jobs.registry import registry
 from skranke.queue.models import Ticket
+from skranke.testing.waiting import wait_for
 
 DAY = dt.date(2026, 11, 10)
 START = at(DAY, 12)
@@ -230,10 +230,11 @@ def test_a_sweep_waiting_for_a_check_ins_row_lock_sees_the_check_in() -> None:
             assert won == 1
             updated.set()
             # Hold the lock until the sweep waits for it (bounded: a minute at most).
-            for _attempt in range(1200):
-                if sweep_done.is_set() or sweep_waits_for_a_lock():
-                    break
-                time.sleep(0.05)
+            wait_for(
+                lambda: sweep_done.is_set() or sweep_waits_for_a_lock(),
+                60,
+                "the sweep neither ended nor waited for the check-in's lock",
+            )
 
     errors: list[BaseException] = []
 

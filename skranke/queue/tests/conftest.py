@@ -8,6 +8,9 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 if TYPE_CHECKING:
+    from django.test import Client
+
+    from skranke.booking.tests.factories import BookingCentre
     from skranke.queue.tests.factories import Centre
 
 
@@ -26,3 +29,21 @@ def centre() -> Centre:
     from skranke.queue.tests.factories import make_centre
 
     return make_centre()
+
+
+@pytest.fixture
+def kiosk(centre: Centre) -> Client:
+    """A browser signed in as the centre's paired kiosk."""
+    from skranke.access.models import DevicePurpose
+    from skranke.queue.tests.factories import make_device_client
+
+    client, _device = make_device_client(centre.location, DevicePurpose.KIOSK)
+    return client
+
+
+@pytest.fixture
+def booking(centre: Centre) -> BookingCentre:
+    """The centre's appointment calendar, booking passports five at a time."""
+    from skranke.booking.tests.factories import book_passports_at
+
+    return book_passports_at(centre, capacity=5)

@@ -15,10 +15,9 @@ from skranke.access import ratelimit
 from skranke.access.models import DevicePurpose
 from skranke.booking.models import Appointment, AppointmentStatus, LateArrival
 from skranke.booking.services import CHECK_IN_RATE, book
-from skranke.booking.tests.factories import BookingCentre, at, book_passports_at, citizen
+from skranke.booking.tests.factories import BookingCentre, at, citizen
 from skranke.queue.models import Priority, Ticket
 from skranke.queue.tests.factories import (
-    Centre,
     make_centre,
     make_device_client,
     make_staff,
@@ -37,17 +36,6 @@ URL = "/api/v1/check-ins"
 def clock() -> Iterator[None]:
     with time_machine.travel(NOW, tick=False):
         yield
-
-
-@pytest.fixture
-def booking(centre: Centre) -> BookingCentre:
-    return book_passports_at(centre, capacity=5)
-
-
-@pytest.fixture
-def kiosk(centre: Centre) -> Client:
-    client, _device = make_device_client(centre.location, DevicePurpose.KIOSK)
-    return client
 
 
 def booked(booking: BookingCentre, hour: int, minute: int = 0, number: int = 0) -> Appointment:

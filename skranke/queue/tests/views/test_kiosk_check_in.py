@@ -39,17 +39,6 @@ def clock() -> Iterator[None]:
         yield
 
 
-@pytest.fixture
-def booking(centre: Centre) -> BookingCentre:
-    return book_passports_at(centre, capacity=5)
-
-
-@pytest.fixture
-def kiosk(centre: Centre) -> Client:
-    client, _device = make_device_client(centre.location, DevicePurpose.KIOSK)
-    return client
-
-
 def text_of(response: Any) -> str:
     return " ".join(re.sub(r"<[^>]+>", " ", response.content.decode()).split())
 

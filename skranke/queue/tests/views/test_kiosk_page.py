@@ -34,12 +34,6 @@ from skranke.queue.tests.factories import (
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("api_settings")]
 
 
-@pytest.fixture
-def kiosk(centre: Centre) -> Client:
-    client, _device = make_device_client(centre.location, DevicePurpose.KIOSK)
-    return client
-
-
 def start_url(centre: Centre) -> str:
     return f"/kiosk/{centre.location.slug}/"
 
